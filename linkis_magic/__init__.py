@@ -1,0 +1,1 @@
+"""linkis-magic: Apache Linkis from Jupyter."""
