@@ -29,6 +29,7 @@ class SandboxProcess:
     users: dict[str, str] = field(default_factory=lambda: dict(USERS))
     token: str = TOKEN
     output: list[str] = field(default_factory=list)
+    drainer: threading.Thread | None = None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -38,11 +39,23 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        if self.drainer is not None:
+            self.drainer.join(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def start_sandbox(data_dir: Path, *extra: str) -> SandboxProcess:
     """Start a sandbox on a free loopback port and wait for its first line (the URL)."""
-    args = [sys.executable, "-m", "linkis_magic.sandbox", "--port", "0", "--data-dir", str(data_dir)]
+    args = [
+        sys.executable,
+        "-m",
+        "linkis_magic.sandbox",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+    ]
     for name, password in USERS.items():
         args += ["--user", f"{name}:{password}"]
     args += ["--token", TOKEN, *extra]
@@ -64,7 +77,8 @@ def start_sandbox(data_dir: Path, *extra: str) -> SandboxProcess:
         for line in proc.stdout:
             box.output.append(line)
 
-    threading.Thread(target=drain, daemon=True).start()
+    box.drainer = threading.Thread(target=drain, daemon=True)
+    box.drainer.start()
     return box
 
 
