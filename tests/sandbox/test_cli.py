@@ -1,0 +1,78 @@
+"""The `python -m linkis_magic.sandbox` command line: first line, defaults, clean exit."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkis_magic.sandbox", "--data-dir", str(tmp_path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline()
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=20)
+    return out
+
+
+class TestCommandLine:
+    """The first stdout line gives the URL and how to log in."""
+
+    def test_generated_password_is_shown_and_works(self, tmp_path: Path) -> None:
+        proc, first = _start(tmp_path, "--no-demo-data")
+        try:
+            match = re.match(
+                r"Linkis sandbox listening on (http://127\.0\.0\.1:\d+) "
+                r"\(log in as (\S+) with password (\S+);",
+                first,
+            )
+            assert match, first
+            url, user, password = match.groups()
+            assert user == getpass.getuser().lower()
+            login = requests.post(
+                url + "/api/rest_j/v1/user/login",
+                json={"userName": user, "password": password},
+                timeout=10,
+            )
+            assert login.json()["status"] == 0
+        finally:
+            rest = _stop(proc)
+        assert proc.returncode == 0, rest
+
+    def test_given_users_hide_passwords(self, tmp_path: Path) -> None:
+        proc, first = _start(
+            tmp_path, "--no-demo-data", "--user", "carol:very-secret", "--token", "TOK-123"
+        )
+        try:
+            assert first.startswith("Linkis sandbox listening on http://127.0.0.1:")
+            assert "carol" in first
+            assert "very-secret" not in first and "TOK-123" not in first
+        finally:
+            rest = _stop(proc)
+        assert "very-secret" not in rest and "TOK-123" not in rest
+
+    def test_bad_user_argument_is_a_usage_error(self, tmp_path: Path) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "linkis_magic.sandbox", "--user", "nopassword"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert "NAME:PASSWORD" in result.stderr

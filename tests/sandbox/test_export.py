@@ -1,0 +1,213 @@
+"""CSV/xlsx downloads of `.dolphin` files byte for byte as resultsetToExcel writes them (§5.7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pytest
+
+from linkis_magic.sandbox import dolphin, export
+
+TRICKY = [
+    (1, "a,b"),
+    (2, None),
+    (3, ""),
+    (4, 'say "hi"\nbye'),
+    (5, "NULL"),
+    (6, " "),
+    (7, "日本\t語"),
+]
+
+
+def csv(path: Path, **options: object) -> bytes:
+    out = io.BytesIO()
+    export.export_csv(path, out, **options)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+@pytest.fixture
+def tricky(tmp_path: Path) -> Path:
+    path = tmp_path / "_0.dolphin"
+    dolphin.write_table(path, [("id", "int"), ("name", "string")], TRICKY)
+    return path
+
+
+@pytest.fixture
+def numbers(tmp_path: Path) -> Path:
+    path = tmp_path / "_1.dolphin"
+    dolphin.write_arrow(path, pa.table({"i": pa.array(range(6000), pa.int32())}))
+    return path
+
+
+class TestCsvBytes:
+    """No RFC 4180 escaping: values joined as they are, NULL/empty replaced, "\\n" endings."""
+
+    def test_defaults(self, tricky: Path) -> None:
+        assert (
+            csv(tricky)
+            == (
+                'id,name\n1,a,b\n2,NULL\n3,NULL\n4,say "hi" bye\n5,NULL\n6, \n7,日本\t語\n'
+            ).encode()
+        )
+
+    def test_tab_separator(self, tricky: Path) -> None:
+        assert csv(tricky, separator="t").decode().splitlines()[:3] == [
+            "id\tname",
+            "1\ta,b",
+            "2\tNULL",
+        ]
+
+    def test_quote_retouch(self, tricky: Path) -> None:
+        """Non-blank values (header too) are quoted after their own quotes are deleted."""
+        assert (
+            csv(tricky, quote_retouch=True)
+            == (
+                '"id","name"\n"1","a,b"\n"2","NULL"\n"3","NULL"\n"4","say hi bye"\n'
+                '"5","NULL"\n"6", \n"7","日本\t語"\n'
+            ).encode()
+        )
+
+    def test_keep_newline(self, tricky: Path) -> None:
+        assert b'4,say "hi"\nbye\n' in csv(tricky, keep_newline=True)
+
+    def test_blank_null_value(self, tricky: Path) -> None:
+        assert csv(tricky, null_value="BLANK").decode().splitlines()[2:6] == [
+            "2,",
+            "3,",
+            '4,say "hi" bye',
+            "5,",
+        ]
+
+    def test_custom_null_value(self, tricky: Path) -> None:
+        assert csv(tricky, null_value="\\N").decode().splitlines()[2:4] == ["2,\\N", "3,\\N"]
+
+    def test_linkis_null_null_value_prints_java_null(self, tricky: Path) -> None:
+        assert csv(tricky, null_value="LINKIS_NULL").decode().splitlines()[2:4] == [
+            "2,null",
+            "3,",
+        ]
+
+    def test_charset(self, tricky: Path) -> None:
+        body = csv(tricky, charset="gbk")
+        assert "7,日本\t語\n".encode("gbk") in body
+        with pytest.raises(export.ExportError, match="charset"):
+            csv(tricky, charset="no-such-charset")
+
+    def test_text_result_as_lines(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_text(path, ["hello, world", "two\nlines", ""])
+        assert csv(path) == b"hello, world\ntwo\nlines\n\n"
+
+    def test_typed_columns(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        table = pa.table(
+            {
+                "d": [1.5e10, None],
+                "ts": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5), None], pa.timestamp("us")),
+            }
+        )
+        dolphin.write_arrow(path, table)
+        assert csv(path) == b"d,ts\n15000000000,2024-01-02 03:04:05\nNULL,NULL\n"
+
+    def test_sidecar_missing_same_bytes(self, tricky: Path, numbers: Path) -> None:
+        before = [csv(tricky), csv(numbers, limit=6000)]
+        dolphin.sidecar_path(tricky).unlink()
+        dolphin.sidecar_path(numbers).unlink()
+        assert [csv(tricky), csv(numbers, limit=6000)] == before
+
+    def test_empty_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        path.write_bytes(b"")
+        with pytest.raises(dolphin.EmptyResultError):
+            csv(path)
+
+
+class TestRowCap:
+    """limit 0 caps downloads at 5000 rows; a positive limit replaces the cap."""
+
+    def test_default_cap(self, numbers: Path) -> None:
+        lines = csv(numbers).decode().splitlines()
+        assert len(lines) == 1 + 5000
+        assert lines[-1] == "4999"
+
+    def test_limit_above_cap(self, numbers: Path) -> None:
+        assert len(csv(numbers, limit=5500).splitlines()) == 1 + 5500
+
+    def test_small_limit(self, numbers: Path) -> None:
+        assert csv(numbers, limit=2) == b"i\n0\n1\n"
+
+
+class TestXlsx:
+    """xlsx downloads hold a header row and text cells (typed only with autoFormat)."""
+
+    def load(self, path: Path, **options: object) -> list[tuple[object, ...]]:
+        out = io.BytesIO()
+        export.export_xlsx(path, out, **options)  # type: ignore[arg-type]
+        workbook = openpyxl.load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+        sheet = workbook[str(options.get("sheet_name", "result"))]
+        rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        return rows
+
+    def test_text_cells(self, tricky: Path) -> None:
+        assert self.load(tricky, sheet_name="q1") == [
+            ("id", "name"),
+            ("1", "a,b"),
+            ("2", "NULL"),
+            ("3", "NULL"),
+            ("4", 'say "hi"\nbye'),
+            ("5", "NULL"),
+            ("6", " "),
+            ("7", "日本\t語"),
+        ]
+
+    def test_auto_format(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        table = pa.table(
+            {
+                "i": pa.array([7, None], pa.int64()),
+                "d": pa.array([dt.date(2024, 1, 2), dt.date(2024, 1, 3)]),
+                "s": ["x", "12"],
+            }
+        )
+        dolphin.write_arrow(path, table)
+        assert self.load(path, auto_format=True) == [
+            ("i", "d", "s"),
+            (7, dt.datetime(2024, 1, 2), "x"),
+            ("NULL", dt.datetime(2024, 1, 3), "12"),
+        ]
+
+    def test_limit(self, numbers: Path) -> None:
+        assert len(self.load(numbers)) == 1 + 5000
+        assert self.load(numbers, limit=3) == [("i",), ("0",), ("1",), ("2",)]
+
+    def test_text_result_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_text(path, ["hello"])
+        with pytest.raises(export.ExportError) as info:
+            export.export_xlsx(path, io.BytesIO())
+        assert info.value.code == 80024
+
+    def test_bad_sheet_name(self, tricky: Path) -> None:
+        with pytest.raises(export.ExportError, match="sheetName"):
+            export.export_xlsx(tricky, io.BytesIO(), sheet_name="a/b")
+
+
+class TestDispatch:
+    """outputFileType must be exactly csv or xlsx."""
+
+    def test_types(self, tricky: Path) -> None:
+        out = io.BytesIO()
+        assert export.export(tricky, out, "csv") == "text/plain"
+        assert out.getvalue().startswith(b"id,name\n")
+        assert export.export(tricky, io.BytesIO(), "xlsx") == export.XLSX_CONTENT_TYPE
+
+    @pytest.mark.parametrize("kind", ["CSV", "xls", ""])
+    def test_unknown(self, tricky: Path, kind: str) -> None:
+        with pytest.raises(export.ExportError) as info:
+            export.export(tricky, io.BytesIO(), kind)
+        assert info.value.code == 80015
