@@ -1,0 +1,243 @@
+"""Fixtures for Job/results tests: a scripted loopback Linkis (tests/client/double.py) that serves
+jobs, logs and result sets the way REFERENCE §3-§5 describes, plus a sandbox-backed client."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from linkis_magic.client import LinkisClient
+from tests.client.double import EXEC_ID, LinkisDouble, Reply, Request, envelope
+
+TASK_ID = 7
+RESULT_DIR = "file:///tmp/linkis/alice/result/7"
+LOG_PATH = "file:///tmp/linkis/alice/log/7.log"
+_ERROR = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})? (SYSTEM-)?ERROR ")
+
+
+def task_doc(
+    status: str,
+    *,
+    result_location: str | None = RESULT_DIR,
+    err_code: int | None = None,
+    err_desc: str | None = None,
+    exec_id: str | None = EXEC_ID,
+) -> dict[str, Any]:
+    """A jobhistory/{id}/get payload with the keys of REFERENCE §4.1 that we read."""
+    return {
+        "task": {
+            "taskID": TASK_ID,
+            "instance": "host1:9104",
+            "execId": "IDE_alice_spark_7",
+            "strongerExecId": exec_id,
+            "umUser": "alice",
+            "executeUser": "alice",
+            "status": status,
+            "progress": "1.0" if status == "Succeed" else "0.5",
+            "logPath": LOG_PATH,
+            "resultLocation": result_location,
+            "errCode": err_code,
+            "errDesc": err_desc,
+            "createdTime": 1704074400000,
+            "updatedTime": 1704074460000,
+            "costTime": 60000,
+            "engineType": "spark",
+            "runType": "sql",
+            "labels": ["engineType:spark-3.2.1"],
+            "paramsJson": "{}",
+            "sourceJson": "{}",
+        }
+    }
+
+
+@dataclass
+class LogScript:
+    """Serves entrance/{execID}/log from a list of lines with the 1-based fromLine cursor.
+
+    ``reveal`` lines become available per call (the job is still writing); ``sizes`` and
+    ``from_lines`` record what the client asked for.
+    """
+
+    lines: list[str]
+    reveal: int = 10**9
+    available: int = 0
+    from_lines: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+
+    def __call__(self, req: Request) -> Reply:
+        start = int(req.param("fromLine") or 0)
+        size = int(req.param("size") or 100)
+        size = 10000 if size < 0 else size
+        self.from_lines.append(start)
+        self.sizes.append(size)
+        self.available = min(len(self.lines), self.available + self.reveal)
+        first = max(start, 1)
+        chunk = self.lines[first - 1 : min(self.available, first - 1 + size)]
+        errors = [line for line in chunk if _ERROR.search(line)]
+        data = {
+            "execID": EXEC_ID,
+            "fromLine": first + len(chunk) if chunk else start,
+            "log": ["\n".join(errors), "", "\n".join(chunk), "\n".join(chunk)],
+        }
+        return envelope(data)
+
+    def open_log(self, req: Request) -> Reply:
+        """filesystem/openLog: the whole persisted file, each line ending in a newline."""
+        text = "".join(line + "\n" for line in self.lines)
+        errors = "".join(line + "\n" for line in self.lines if _ERROR.search(line))
+        return envelope({"log": [errors, "", text, text]})
+
+
+@dataclass
+class ResultFile:
+    name: str
+    columns: list[tuple[str, str]]
+    rows: list[list[str | None]]
+    type: str = "2"
+    legacy_null: bool = False  # a server before 1.5: NULL always comes back as "NULL"
+    export_body: str | None = None  # override the CSV export (broken exports)
+
+
+class ResultServer:
+    """Serves getDirFileTrees, openFile, fileInfo and resultsetToExcel for a result directory."""
+
+    def __init__(self, gw: LinkisDouble, directory: str = RESULT_DIR) -> None:
+        self.gw = gw
+        self.directory = directory
+        self.files: dict[str, ResultFile] = {}
+        gw.on("GET", "filesystem/getDirFileTrees", self._tree)
+        gw.on("GET", "filesystem/openFile", self._open)
+        gw.on("GET", "filesystem/fileInfo", self._info)
+        gw.on("GET", "filesystem/resultsetToExcel", self._export)
+
+    def add(self, result: ResultFile) -> str:
+        path = f"{self.directory}/{result.name}"
+        self.files[path] = result
+        return path
+
+    def _tree(self, req: Request) -> Reply:
+        if req.param("path") != self.directory:
+            return envelope({"dirFileTrees": None})
+        children = [
+            {
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "properties": {"size": "100", "modifytime": "1704074460000"},
+                "children": None,
+                "isLeaf": True,
+                "parentPath": self.directory,
+            }
+            for path in sorted(self.files)  # lexicographic, as HDFS lists them
+        ]
+        tree = {"name": "7", "path": self.directory, "isLeaf": False, "children": children}
+        return envelope({"dirFileTrees": tree})
+
+    def _cell(self, result: ResultFile, value: str | None, null_value: str) -> str | None:
+        if value is None:
+            if result.legacy_null or null_value in ("", "BLANK"):
+                return "NULL"
+            return None if null_value == "LINKIS_NULL" else null_value
+        return value
+
+    def _open(self, req: Request) -> Reply:
+        result = self.files[req.param("path") or ""]
+        if not result.rows and result.type == "2" and not result.columns:
+            return envelope(
+                {"errorMsg": {"level": 1, "errCode": 51000}},
+                status=4,
+                message="Warning code(警告码): 51000, The file is empty.",
+            )
+        page = int(req.param("page") or 1)
+        size = int(req.param("pageSize") or 5000)
+        null_value = req.param("nullValue") or ""
+        rows = result.rows[(page - 1) * size : page * size]
+        content = [[self._cell(result, v, null_value) for v in row] for row in rows]
+        if result.type == "2":
+            metadata: Any = [
+                {"columnName": n, "comment": "NULL", "dataType": t} for n, t in result.columns
+            ]
+        else:
+            metadata = "NULL"
+        data = {
+            "type": result.type,
+            "metadata": metadata,
+            "fileContent": content,
+            "page": page,
+            "totalPage": 0,
+            "totalLine": len(content),
+        }
+        return envelope(data)
+
+    def _info(self, req: Request) -> Reply:
+        result = self.files[req.param("path") or ""]
+        cols = len(result.columns) if result.type == "2" else 1
+        return envelope(
+            {"path": req.param("path"), "colNumber": cols, "rowNumber": len(result.rows)}
+        )
+
+    def _export(self, req: Request) -> Reply:
+        result = self.files[req.param("path") or ""]
+        if result.export_body is not None:
+            return Reply.text(result.export_body)
+        sep = "\t" if req.param("csvSeparator") == "t" else (req.param("csvSeparator") or ",")
+        null_value = req.param("nullValue") or "NULL"
+        limit = int(req.param("limit") or 0) or 5000
+        lines = [sep.join(n for n, _ in result.columns)]
+        for row in result.rows[:limit]:
+            lines.append(sep.join(null_value if v in (None, "") else v for v in row))
+        return Reply.text("".join(line + "\n" for line in lines))
+
+
+@pytest.fixture
+def gw() -> Iterator[LinkisDouble]:
+    """A loopback Linkis double with user alice."""
+    with LinkisDouble(users={"alice": "alice-secret"}) as double:
+        yield double
+
+
+@pytest.fixture
+def client(gw: LinkisDouble) -> Iterator[LinkisClient]:
+    """A LinkisClient logged in to the double as alice."""
+    with LinkisClient(gw.url, user="alice", password="alice-secret") as c:
+        yield c
+
+
+@pytest.fixture
+def results(gw: LinkisDouble) -> ResultServer:
+    """Result sets served by the double under RESULT_DIR."""
+    return ResultServer(gw)
+
+
+@pytest.fixture
+def sandbox_client(sandbox: Any) -> Iterator[LinkisClient]:
+    """A LinkisClient logged in to the session's sandbox gateway as alice."""
+    with LinkisClient(sandbox.url, user="alice", password=sandbox.users["alice"]) as c:
+        yield c
+
+
+class StatusAfterKill:
+    """entrance status: ``before`` until a kill request arrived, then Cancelled."""
+
+    def __init__(self, gw: LinkisDouble, before: str = "Running") -> None:
+        self.gw = gw
+        self.before = before
+        self.killed = threading.Event()
+
+    def status(self, req: Request) -> Reply:
+        state = "Cancelled" if self.killed.is_set() else self.before
+        return envelope({"status": state, "execID": EXEC_ID})
+
+    def kill(self, req: Request) -> Reply:
+        self.killed.set()
+        return envelope({"execID": EXEC_ID}, message="Successfully killed the job(成功kill了job)")
+
+    def history(self, req: Request) -> Reply:
+        return envelope(task_doc("Cancelled" if self.killed.is_set() else self.before))
+
+
+StatusFn = Callable[[Request], Reply]

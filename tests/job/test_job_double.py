@@ -1,0 +1,311 @@
+"""Job against a scripted loopback Linkis: the cases a healthy sandbox never produces."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout, TransportError
+from linkis_magic.job import Job, JobSnapshot
+from linkis_magic.protocol import JobStatus
+from tests.client.double import EXEC_ID, LinkisDouble, Reply, error
+from tests.job.conftest import (
+    LOG_PATH,
+    TASK_ID,
+    LogScript,
+    ResultFile,
+    ResultServer,
+    StatusAfterKill,
+    task_doc,
+)
+
+STATUS = f"entrance/{EXEC_ID}/status"
+PROGRESS = f"entrance/{EXEC_ID}/progress"
+LOG = f"entrance/{EXEC_ID}/log"
+KILL = f"entrance/{EXEC_ID}/kill"
+HISTORY = f"jobhistory/{TASK_ID}/get"
+GONE = "The job you just executed has ended. This interface no longer provides a query."
+
+
+def states(*names: str) -> list[dict[str, str]]:
+    return [{"status": n, "execID": EXEC_ID} for n in names]
+
+
+def no_progress(gw: LinkisDouble) -> None:
+    gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": [], "execID": EXEC_ID})
+
+
+def make_job(client: LinkisClient) -> Job:
+    return Job(client, EXEC_ID, TASK_ID)
+
+
+class TestStates:
+    """Which states end wait() and how (REFERENCE §3.4)."""
+
+    def test_wait_for_retry_is_not_terminal(self, gw: LinkisDouble, client: LinkisClient) -> None:
+        gw.on("GET", STATUS, *states("Running", "WaitForRetry", "Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        no_progress(gw)
+        assert make_job(client).wait() is JobStatus.SUCCEED
+        assert len(gw.calls("GET", STATUS)) == 4
+
+    def test_timeout_is_a_failure(self, gw: LinkisDouble, client: LinkisClient) -> None:
+        gw.on("GET", STATUS, *states("Timeout"))
+        gw.on("GET", LOG, LogScript([]))
+        gw.on("GET", HISTORY, task_doc("Timeout", err_code=13001, err_desc="too slow"))
+        with pytest.raises(JobFailed) as info:
+            make_job(client).wait()
+        assert info.value.state == "Timeout"
+        assert info.value.err_code == 13001
+
+    def test_failed_job_reports_err_code_desc_and_error_lines(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        lines = [
+            "2024-01-01 10:00:00.001 INFO Your job is accepted",
+            "2024-01-01 10:00:01.001 ERROR Table or view not found: nope",
+            "Sorry. Your job completed with a status Failed.",
+        ]
+        gw.on("GET", STATUS, *states("Running", "Failed"))
+        gw.on("GET", LOG, LogScript(lines))
+        gw.on("GET", HISTORY, task_doc("Failed", err_code=42001, err_desc="Table not found"))
+        no_progress(gw)
+        with pytest.raises(JobFailed) as info:
+            make_job(client).wait()
+        exc = info.value
+        assert (exc.err_code, exc.err_desc, exc.task_id) == (42001, "Table not found", TASK_ID)
+        assert exc.error_lines == (lines[1],)
+        assert "42001" in str(exc) and "Table or view not found" in str(exc)
+
+    def test_status_lag_waits_for_jobhistory(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The entrance says Succeed before the DB row has its resultLocation."""
+        results.add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, LogScript(["done"]))
+        gw.on(
+            "GET",
+            HISTORY,
+            task_doc("Running", result_location=None),
+            task_doc("Running", result_location=None),
+            task_doc("Succeed"),
+        )
+        job = make_job(client)
+        assert job.wait() is JobStatus.SUCCEED
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls("GET", HISTORY)) >= 3
+
+    def test_wait_timeout_leaves_the_job_running(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        gw.on("GET", STATUS, *states("Running"))
+        gw.on("GET", LOG, LogScript([]))
+        no_progress(gw)
+        with pytest.raises(JobWaitTimeout) as info:
+            make_job(client).wait(timeout=0.2)
+        assert info.value.state == "Running"
+        assert gw.calls("GET", KILL) == []
+
+
+class TestLog:
+    """The log follows the fromLine cursor: every line once, few calls."""
+
+    def test_cursor_is_echoed_and_no_line_is_lost_or_repeated(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        lines = [f"2024-01-01 10:00:00.001 INFO line {i}" for i in range(2000)]
+        script = LogScript(lines, reveal=700)
+        gw.on("GET", STATUS, *states("Running", "Running", "Running", "Succeed"))
+        gw.on("GET", LOG, script)
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        no_progress(gw)
+        job = make_job(client)
+        seen: list[str] = []
+        job.wait(on_update=lambda snap: seen.extend(snap.new_log_lines))
+        assert job.log_lines == lines
+        assert seen == lines
+        assert script.from_lines[0] == 1
+        assert all(size >= 1000 for size in script.sizes)
+        assert len(script.from_lines) <= 5
+        # every request continues where the previous reply left off
+        assert script.from_lines == sorted(set(script.from_lines))
+
+    def test_forgotten_job_switches_to_jobhistory_and_openlog(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        lines = [f"line {i}" for i in range(30)]
+        script = LogScript(lines, reveal=10)
+        gone = error(GONE)
+        gw.on("GET", STATUS, *states("Running"), gone)
+        gw.on("GET", LOG, script, gone)
+        gw.on("GET", PROGRESS, gone)
+        gw.on("GET", HISTORY, task_doc("Running"), task_doc("Succeed", result_location=None))
+        gw.on("GET", "filesystem/openLog", script.open_log)
+        job = make_job(client)
+        assert job.wait() is JobStatus.SUCCEED
+        assert job.log_lines == lines
+        assert [r.param("path") for r in gw.calls("GET", "filesystem/openLog")] == [LOG_PATH]
+
+    def test_reattach_without_exec_id_uses_jobhistory(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        script = LogScript(["only line"])
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None, exec_id=None))
+        gw.on("GET", "filesystem/openLog", script.open_log)
+        job = Job(client, None, TASK_ID)
+        assert job.wait() is JobStatus.SUCCEED
+        assert job.log_lines == ["only line"]
+        assert gw.calls("GET", STATUS) == []
+
+    def test_snapshot_new_lines_are_only_the_unseen_ones(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["a", "b", "c"], reveal=2))
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        no_progress(gw)
+        job = make_job(client)
+        job.wait()
+        first = job.snapshot()
+        assert first.new_log_lines == ("a", "b", "c")
+        second = job.snapshot()
+        assert second.new_log_lines == ()
+        assert second.log_tail == ("a", "b", "c")
+        assert second.done and second.state is JobStatus.SUCCEED
+        assert second.progress == 1.0
+
+
+class TestProgress:
+    """Progress and stages reach the snapshots."""
+
+    def test_stages_are_reported(self, gw: LinkisDouble, client: LinkisClient) -> None:
+        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", LOG, LogScript([]))
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        info = [
+            {"id": "job-1", "succeedTasks": 4, "failedTasks": 0, "runningTasks": 2, "totalTasks": 8}
+        ]
+        gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": info, "execID": EXEC_ID})
+        snaps: list[JobSnapshot] = []
+        make_job(client).wait(on_update=snaps.append)
+        running = [s for s in snaps if s.state is JobStatus.RUNNING]
+        assert running and running[0].progress == 0.5
+        assert running[0].stages[0].succeeded == 4 and running[0].stages[0].total == 8
+
+
+class TestCancel:
+    """cancel events and interrupts kill the job and wait for Cancelled."""
+
+    def test_cancel_event_kills_and_raises_job_cancelled(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        fake = StatusAfterKill(gw)
+        gw.on("GET", STATUS, fake.status)
+        gw.on("GET", KILL, fake.kill)
+        gw.on("GET", HISTORY, fake.history)
+        gw.on("GET", LOG, LogScript([]))
+        no_progress(gw)
+        cancel = threading.Event()
+        cancel.set()
+        with pytest.raises(JobCancelled) as info:
+            make_job(client).wait(cancel=cancel)
+        assert info.value.state == "Cancelled"
+        kills = gw.calls("GET", KILL)
+        assert len(kills) == 1 and kills[0].param("taskID") == str(TASK_ID)
+
+    def test_keyboard_interrupt_from_on_update_kills_then_reraises(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        fake = StatusAfterKill(gw)
+        gw.on("GET", STATUS, fake.status)
+        gw.on("GET", KILL, fake.kill)
+        gw.on("GET", HISTORY, fake.history)
+        gw.on("GET", LOG, LogScript(["x"]))
+        no_progress(gw)
+
+        def interrupt(snap: JobSnapshot) -> None:
+            raise KeyboardInterrupt
+
+        job = make_job(client)
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(on_update=interrupt)
+        assert len(gw.calls("GET", KILL)) == 1
+        assert job.state is JobStatus.CANCELLED
+
+    def test_failed_kill_does_not_hide_the_interrupt(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        gw.on("GET", STATUS, *states("Running"))
+        gw.on("GET", KILL, error("You have no permission to kill this job"))
+        gw.on("GET", LOG, LogScript(["x"]))
+        no_progress(gw)
+
+        def interrupt(snap: JobSnapshot) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt) as info:
+            make_job(client).wait(on_update=interrupt)
+        notes = getattr(info.value, "__notes__", [])
+        assert any("no permission" in note for note in notes) or not hasattr(info.value, "add_note")
+
+    def test_network_error_in_wait_kills_and_reraises_it(self, gw: LinkisDouble) -> None:
+        gw.on("GET", STATUS, *states("Running"), Reply.connection_reset())
+        gw.on("GET", KILL, {"execID": EXEC_ID})
+        gw.on("GET", LOG, LogScript([]))
+        no_progress(gw)
+        client = LinkisClient(gw.url, user="alice", password="alice-secret", retries=0)
+        with client, pytest.raises(TransportError):
+            make_job(client).wait()
+        assert len(gw.calls("GET", KILL)) == 1
+
+
+class TestFinalProgress:
+    """The last snapshot shows every stage's final task counts, not a mid-run poll."""
+
+    def test_stage_counts_are_refreshed_when_the_job_ends(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        def stage(done: int, running: int) -> dict[str, object]:
+            info = {"id": "job-1", "succeedTasks": done, "failedTasks": 0}
+            return {**info, "runningTasks": running, "totalTasks": 100}
+
+        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on(
+            "GET",
+            PROGRESS,
+            {"progress": 0.78, "progressInfo": [stage(78, 22)], "execID": EXEC_ID},
+            {"progress": 1.0, "progressInfo": [stage(100, 0)], "execID": EXEC_ID},
+        )
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        job = make_job(client)
+        job.wait()
+        (final,) = job.snapshot().stages
+        assert (final.succeeded, final.running, final.total) == (100, 0, 100)
+        assert job.snapshot().progress == 1.0
+
+
+class TestPollingBudget:
+    """A job that finishes at once is seen at once; status calls do not pile up."""
+
+    def test_fast_job_needs_one_status_call(self, gw: LinkisDouble, client: LinkisClient) -> None:
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, LogScript(["one"]))
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        job = make_job(client)
+        job.wait()
+        assert len(gw.calls("GET", STATUS)) == 1
+        assert len(gw.calls("GET", LOG)) == 1
+        assert gw.calls("GET", PROGRESS) == []
+
+
+def test_double_routes_need_auth(gw: LinkisDouble) -> None:
+    """Sanity: the double refuses unauthenticated calls, so the client really logged in above."""
+    import requests
+
+    reply = requests.get(gw.url + "/api/rest_j/v1/" + STATUS, timeout=5)
+    assert reply.status_code == 401

@@ -1,0 +1,257 @@
+"""Result loading against a scripted loopback Linkis: paging, NULL flavours, the CSV fast path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import LinkisWarning
+from linkis_magic.protocol import Column
+from linkis_magic.results import FAST_PATH_ROWS, PAGE_SIZE, frame_from_rows, load_results
+from tests.client.double import LinkisDouble
+from tests.job.conftest import RESULT_DIR, ResultFile, ResultServer
+
+OPEN = "filesystem/openFile"
+EXPORT = "filesystem/resultsetToExcel"
+
+
+def big_rows(n: int) -> list[list[str | None]]:
+    return [[str(i), f"name {i}", f"{i / 4}"] for i in range(n)]
+
+
+BIG_COLUMNS = [("id", "bigint"), ("name", "string"), ("score", "double")]
+
+
+class TestTypes:
+    """dataType decides the dtype; cells arrive as strings."""
+
+    def test_every_type_family(self) -> None:
+        columns = [
+            Column("i", "int", None),
+            Column("t", "tinyint", None),
+            Column("l", "long", None),
+            Column("f", "float", None),
+            Column("d", "decimal(10,2)", None),
+            Column("b", "boolean", None),
+            Column("day", "date", None),
+            Column("ts", "timestamp", None),
+            Column("s", "varchar(20)", None),
+            Column("m", "map", None),
+        ]
+        rows: list[list[str | None]] = [
+            [
+                "1",
+                "2",
+                "3",
+                "1.5",
+                "1.25",
+                "true",
+                "2024-01-02",
+                "2024-01-02 03:04:05.5",
+                "x",
+                "{}",
+            ],
+            [None, "NULL", "", "NaN", None, "false", None, "NULL", None, None],
+        ]
+        frame = frame_from_rows(columns, rows)
+        dtypes = [str(t) for t in frame.dtypes]
+        assert dtypes == [
+            "Int64", "Int64", "Int64", "float64", "object", "boolean",
+            "datetime64[s]", "datetime64[us]", "string", "string",
+        ]  # fmt: skip
+        assert frame["d"].tolist() == [Decimal("1.25"), None]
+        assert frame["day"][0] == pd.Timestamp("2024-01-02")
+        assert frame["ts"][0] == pd.Timestamp("2024-01-02 03:04:05.5")
+        assert frame.iloc[1, :3].isna().all()
+        assert frame["s"].isna().tolist() == [False, True]
+
+    def test_unparseable_values_keep_the_column_as_text(self) -> None:
+        frame = frame_from_rows([Column("n", "int", None)], [["1"], ["12345678901234567890123"]])
+        assert str(frame["n"].dtype) == "string"
+        assert frame["n"].tolist() == ["1", "12345678901234567890123"]
+
+    def test_duplicate_column_names_and_extra_fields_survive(self) -> None:
+        frame = frame_from_rows(
+            [Column("x", "int", None), Column("x", "string", None)], [["1", "a", "extra"]]
+        )
+        assert list(frame.columns) == ["x", "x", "_2"]
+        assert frame.iloc[0].tolist() == [1, "a", "extra"]
+
+
+class TestListingAndPaging:
+    """Every result set, numeric order, every page, limit announced."""
+
+    def test_eleven_plus_result_sets_load_in_numeric_order(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        for i in range(12):
+            results.add(ResultFile(f"_{i}.dolphin", [("v", "int")], [[str(i)]]))
+        loaded = load_results(client, RESULT_DIR)
+        assert [r.index for r in loaded] == list(range(12))
+        assert [r.frame["v"][0] for r in loaded if r.frame is not None] == list(range(12))
+
+    def test_all_pages_are_read(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = 2 * PAGE_SIZE + 345
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(n)))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is not None and len(rs.frame) == n and rs.rows == n
+        assert not rs.truncated
+        assert rs.frame["id"].tolist() == list(range(n))
+        pages = [r.param("page") for r in gw.calls("GET", OPEN)]
+        assert pages == ["1", "2", "3"]
+        assert {r.param("nullValue") for r in gw.calls("GET", OPEN)} == {"LINKIS_NULL"}
+
+    def test_limit_caps_and_says_so(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(100)))
+        results.add(ResultFile("_1.dolphin", BIG_COLUMNS, big_rows(5)))
+        first, second = load_results(client, RESULT_DIR, limit=10)
+        assert first.frame is not None and len(first.frame) == 10 and first.truncated
+        assert second.frame is not None and len(second.frame) == 5 and not second.truncated
+
+    def test_text_result_sets_are_strings(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        results.add(ResultFile("_0.dolphin", [], [["hello"], ["world"]], type="1"))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is None and rs.text == "hello\nworld" and rs.type == "1"
+
+    def test_missing_directory_means_no_results(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        assert load_results(client, RESULT_DIR + "/elsewhere") == []
+
+    def test_empty_result_file_warns(self, client: LinkisClient, results: ResultServer) -> None:
+        """Linkis answers HTTP 206 / status 4 for a 0-byte .dolphin."""
+        results.add(ResultFile("_0.dolphin", [], []))
+        with pytest.warns(LinkisWarning, match="empty"):
+            loaded = load_results(client, RESULT_DIR)
+        assert loaded == []
+
+
+class TestNulls:
+    """NULL via nullValue=LINKIS_NULL, and the "NULL" text of servers before 1.5."""
+
+    def test_linkis_null_keeps_empty_strings(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        results.add(ResultFile("_0.dolphin", [("s", "string")], [[None], [""], ["NULL"]]))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is not None
+        assert rs.frame["s"].isna().tolist() == [True, False, False]
+        assert rs.frame["s"][1] == "" and rs.frame["s"][2] == "NULL"
+
+    def test_pre_15_null_strings_are_missing_in_typed_columns(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        results.add(
+            ResultFile(
+                "_0.dolphin",
+                [("n", "int"), ("d", "date"), ("s", "string")],
+                [["1", "2024-01-01", "a"], [None, None, None]],
+                legacy_null=True,
+            )
+        )
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is not None
+        assert rs.frame["n"].isna().tolist() == [False, True]
+        assert rs.frame["d"].isna().tolist() == [False, True]
+        assert rs.frame["s"].tolist() == ["a", "NULL"]  # cannot be told apart: kept as sent
+
+
+class TestCsvFastPath:
+    """Big tables come through resultsetToExcel, validated, equal to the pages path."""
+
+    def test_big_table_uses_csv_and_matches_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = FAST_PATH_ROWS + 5000
+        rows = big_rows(n)
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        exports = gw.calls("GET", EXPORT)
+        assert len(exports) == 1
+        assert exports[0].param("limit") == str(n) and exports[0].param("csvSeparator") == "t"
+        assert len(gw.calls("GET", OPEN)) == 1  # only the first page (metadata)
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        assert rs.frame is not None
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
+    def test_every_type_with_nulls_matches_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        columns = [("i", "int"), ("f", "double"), ("d", "decimal(12,3)"), ("b", "boolean"),
+                   ("day", "date"), ("ts", "timestamp"), ("s", "string")]  # fmt: skip
+        n = FAST_PATH_ROWS + 100
+        rows: list[list[str | None]] = [
+            [str(i), f"{i}.5", f"{i}.125", "true" if i % 2 else "false",
+             f"2024-01-{i % 28 + 1:02d}", f"2024-01-01 00:00:{i % 60:02d}.25", f"s{i}"]
+            for i in range(n)
+        ]  # fmt: skip
+        for i in range(0, n, 997):
+            rows[i][:6] = [None] * 6
+        results.add(ResultFile("_0.dolphin", columns, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", EXPORT)) == 1 and len(gw.calls("GET", OPEN)) == 1
+        expected = frame_from_rows([Column(a, b, None) for a, b in columns], rows)
+        assert rs.frame is not None
+        pd.testing.assert_frame_equal(rs.frame, expected)
+        assert rs.frame.iloc[997, :6].isna().all()
+
+    def test_separator_inside_a_value_falls_back_to_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = FAST_PATH_ROWS + 10
+        rows = big_rows(n)
+        rows[777][1] = "has\ta tab"
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", EXPORT)) == 1
+        assert len(gw.calls("GET", OPEN)) == -(-n // PAGE_SIZE)
+        assert rs.frame is not None and rs.frame["name"][777] == "has\ta tab"
+        assert len(rs.frame) == n
+
+    def test_row_count_mismatch_falls_back(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """A server that ignores limit (the 5000-row export cap) must not truncate silently."""
+        n = FAST_PATH_ROWS + 10
+        rows = big_rows(n)
+        body = "id\tname\tscore\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows[:5000])
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, export_body=body))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is not None and len(rs.frame) == n
+        assert rs.frame["id"].iloc[-1] == n - 1
+
+    def test_null_and_empty_text_are_told_apart(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The export writes NULL and "" the same way; the pages holding them are re-read."""
+        n = FAST_PATH_ROWS + 10
+        rows = big_rows(n)
+        rows[3][1] = None
+        rows[4][1] = ""
+        rows[5][0] = None
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert rs.frame is not None
+        assert pd.isna(rs.frame["name"][3]) and rs.frame["name"][4] == ""
+        assert pd.isna(rs.frame["id"][5])
+        assert len(gw.calls("GET", EXPORT)) == 1
+        assert [r.param("page") for r in gw.calls("GET", OPEN)] == ["1", "1"]
+
+    def test_limit_on_a_big_table_exports_only_the_limit(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = FAST_PATH_ROWS * 2
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(n)))
+        (rs,) = load_results(client, RESULT_DIR, limit=FAST_PATH_ROWS + 1)
+        assert rs.truncated and rs.rows == FAST_PATH_ROWS + 1
+        assert rs.frame is not None and len(rs.frame) == FAST_PATH_ROWS + 1
+        assert gw.calls("GET", EXPORT)[0].param("limit") == str(FAST_PATH_ROWS + 1)
