@@ -1,1 +1,160 @@
-"""linkis-magic: Apache Linkis from Jupyter."""
+"""linkis-magic: Apache Linkis from Jupyter.
+
+The public names below are imported lazily (PEP 562 `__getattr__`), so that
+`import linkis_magic.client` in a plain script pulls in neither IPython nor ipywidgets, and
+`%load_ext linkis_magic` pays for the magics only when they are loaded.
+"""
+
+import importlib as _importlib
+import typing as _typing
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # client side
+    "LinkisClient": "linkis_magic.client",
+    "Job": "linkis_magic.job",
+    "JobSnapshot": "linkis_magic.job",
+    "ResultSet": "linkis_magic.results",
+    "load_results": "linkis_magic.results",
+    "Settings": "linkis_magic.config",
+    # protocol records
+    "JobStatus": "linkis_magic.protocol",
+    "Progress": "linkis_magic.protocol",
+    "StageProgress": "linkis_magic.protocol",
+    "LogChunk": "linkis_magic.protocol",
+    "TaskInfo": "linkis_magic.protocol",
+    "TaskPage": "linkis_magic.protocol",
+    "Column": "linkis_magic.protocol",
+    # exceptions
+    "LinkisError": "linkis_magic.errors",
+    "ConfigurationError": "linkis_magic.errors",
+    "TransportError": "linkis_magic.errors",
+    "ProtocolError": "linkis_magic.errors",
+    "GatewayError": "linkis_magic.errors",
+    "NotLoggedInError": "linkis_magic.errors",
+    "RequestFailedError": "linkis_magic.errors",
+    "ValidationFailedError": "linkis_magic.errors",
+    "PermissionDeniedError": "linkis_magic.errors",
+    "JobError": "linkis_magic.errors",
+    "JobFailed": "linkis_magic.errors",
+    "JobCancelled": "linkis_magic.errors",
+    "JobWaitTimeout": "linkis_magic.errors",
+    "ResultError": "linkis_magic.errors",
+    "LinkisWarning": "linkis_magic.errors",
+    # IPython side (importing these imports IPython)
+    "LinkisMagics": "linkis_magic.magics",
+    "LinkisInterrupted": "linkis_magic.magics",
+}
+
+__all__ = [
+    "Column",
+    "ConfigurationError",
+    "GatewayError",
+    "Job",
+    "JobCancelled",
+    "JobError",
+    "JobFailed",
+    "JobSnapshot",
+    "JobStatus",
+    "JobWaitTimeout",
+    "LinkisClient",
+    "LinkisError",
+    "LinkisInterrupted",
+    "LinkisMagics",
+    "LinkisWarning",
+    "LogChunk",
+    "NotLoggedInError",
+    "PermissionDeniedError",
+    "Progress",
+    "ProtocolError",
+    "RequestFailedError",
+    "ResultError",
+    "ResultSet",
+    "Settings",
+    "StageProgress",
+    "TaskInfo",
+    "TaskPage",
+    "TransportError",
+    "ValidationFailedError",
+    "__version__",
+    "load_ipython_extension",
+    "load_results",
+    "unload_ipython_extension",
+]
+
+if _typing.TYPE_CHECKING:
+    from linkis_magic.client import LinkisClient
+    from linkis_magic.config import Settings
+    from linkis_magic.errors import (
+        ConfigurationError,
+        GatewayError,
+        JobCancelled,
+        JobError,
+        JobFailed,
+        JobWaitTimeout,
+        LinkisError,
+        LinkisWarning,
+        NotLoggedInError,
+        PermissionDeniedError,
+        ProtocolError,
+        RequestFailedError,
+        ResultError,
+        TransportError,
+        ValidationFailedError,
+    )
+    from linkis_magic.job import Job, JobSnapshot
+    from linkis_magic.magics import LinkisInterrupted, LinkisMagics
+    from linkis_magic.protocol import (
+        Column,
+        JobStatus,
+        LogChunk,
+        Progress,
+        StageProgress,
+        TaskInfo,
+        TaskPage,
+    )
+    from linkis_magic.results import ResultSet, load_results
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'linkis_magic' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: _typing.Any) -> None:
+    """`%load_ext linkis_magic`: register %%linkis / %linkis and the await rewriting."""
+    from linkis_magic.magics import LinkisMagics
+
+    for configurable in ipython.configurables:
+        if isinstance(configurable, LinkisMagics):
+            return  # already loaded: keep its state (last job, client session)
+    magics = LinkisMagics(shell=ipython, parent=ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:  # IPython adds Configurable magics itself
+        ipython.configurables.append(magics)
+    ipython.input_transformers_post.append(magics.transform_await)
+
+
+def unload_ipython_extension(ipython: _typing.Any) -> None:
+    """`%unload_ext linkis_magic`: remove the magics, the hook and the client session."""
+    from linkis_magic.magics import LinkisMagics
+
+    found = {id(c): c for c in ipython.configurables if isinstance(c, LinkisMagics)}
+    for magics in found.values():
+        ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
+        ipython.input_transformers_post[:] = [
+            t for t in ipython.input_transformers_post if getattr(t, "__self__", None) is not magics
+        ]
+        registry = ipython.magics_manager.magics
+        for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
+            registry[kind].pop(name, None)
+        magics._drop_client()
