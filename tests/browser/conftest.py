@@ -1,0 +1,384 @@
+"""Browser group: the live widget in a real JupyterLab, seen through Debian's Chromium.
+
+One JupyterLab server and one headless Chromium serve the whole session; every test gets a
+fresh notebook file (so it gets its own kernel) and a fresh page. The recipe, its flags and
+its pitfalls are in ../shared/testing/JUPYTER-TESTING.md ("Level 2").
+
+The kernels inherit LINKIS_GATEWAY_URL / LINKIS_USER / LINKIS_PASSWORD from the server
+process, so a notebook only needs `%load_ext linkis_magic` to reach the session's sandbox.
+
+Without Chromium or Playwright the group is skipped locally, but fails under CI=true: CI
+must install them, and a silently skipped browser group would hide a broken widget.
+Set LINKIS_SCREENSHOTS=DIR to save the README screenshots (scripts/screenshots.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import pytest
+import requests
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+    from tests.conftest import SandboxProcess
+
+CHROMIUM = Path(os.environ.get("LINKIS_CHROMIUM", "/usr/bin/chromium"))
+# Flags from the recipe: no sandbox (we run as root), no GPU, no background network chatter.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOTS_ENV = "LINKIS_SCREENSHOTS"
+# Generous: two shared cores; a kernel start alone can take several seconds under load.
+UI_TIMEOUT_MS = 30_000
+LAB_START_TIMEOUT_S = 60.0
+_PROMPT_RAN = re.compile(r"\[(\*|\d+)\]:")
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally, but fail in CI, where a missing browser means a broken setup."""
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        pytest.fail(f"browser test group cannot run under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"browser test group skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab server: its base URL, token, notebook dir and log file."""
+
+    url: str
+    token: str = field(repr=False)
+    root: Path
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call the Jupyter REST API with the token (never put the token in messages)."""
+        headers = {"Authorization": f"token {self.token}"}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    def page_url(self, name: str) -> str:
+        # ?reset: ignore the saved workspace, so no old tab (and no second kernel) reopens.
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+
+    def delete_sessions(self, name: str) -> None:
+        """Shut down the kernel of every session opened on notebook `name`."""
+        for session in self.api("GET", "/api/sessions").json():
+            if session.get("path") == name:
+                self.api("DELETE", f"/api/sessions/{session['id']}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def lab_env(sandbox: SandboxProcess) -> dict[str, str]:
+    """Environment the lab server (and so every kernel) runs with: the session's sandbox."""
+    return {
+        "LINKIS_GATEWAY_URL": sandbox.url,
+        "LINKIS_USER": "alice",
+        "LINKIS_PASSWORD": sandbox.users["alice"],
+    }
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory, lab_env: dict[str, str]) -> Iterator[Lab]:
+    """A JupyterLab server on 127.0.0.1 with a token and Jupyter dirs of its own."""
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        _unavailable("jupyterlab is not installed (pip install -e '.[browser]')")
+    home = tmp_path_factory.mktemp("jupyter")
+    root = tmp_path_factory.mktemp("notebooks")
+    dirs = {
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "JUPYTER_DATA_DIR": home / "data",
+        "JUPYTERLAB_SETTINGS_DIR": home / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
+        "IPYTHONDIR": home / "ipython",
+    }
+    for path in dirs.values():
+        path.mkdir()
+    # The "official Jupyter news?" toast would cover the notebook in screenshots.
+    labconfig = dirs["JUPYTER_CONFIG_DIR"] / "labconfig"
+    labconfig.mkdir()
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKIS_", "JUPYTER"))}
+    env.update({k: str(v) for k, v in dirs.items()})
+    env.update(lab_env)
+    env["PYTHONUNBUFFERED"] = "1"
+    token = secrets.token_hex(16)
+    port = _free_port()
+    log = home / "lab.log"
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",  # CI containers run as root; Lab refuses otherwise
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    server = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log, proc=proc)
+    try:
+        deadline = time.monotonic() + LAB_START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited ({proc.returncode}):\n{server.log_tail()}")
+            try:
+                if server.api("GET", "/api/status").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"JupyterLab not ready in {LAB_START_TIMEOUT_S} s:\n{server.log_tail()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()  # the server shuts its kernels down itself
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the session (never `playwright install`)."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (pip install playwright)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Notebook:
+    """One notebook open in a Lab page, with the few actions the tests need."""
+
+    lab: Lab
+    page: Page
+    name: str
+    shots: Path | None
+
+    @property
+    def path(self) -> Path:
+        return self.lab.root / self.name
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+    def output(self, index: int) -> Locator:
+        return self.cell(index).locator(".jp-Cell-outputArea")
+
+    def open(self, *, wait_kernel: bool = True) -> None:
+        """Load the notebook page and (unless told not to) wait until its kernel is Idle."""
+        from playwright.sync_api import expect
+
+        self.page.goto(self.lab.page_url(self.name))
+        if wait_kernel:
+            self.wait_idle()
+        expect(self.cell(0)).to_be_visible()
+
+    def wait_idle(self, timeout_ms: int = UI_TIMEOUT_MS) -> None:
+        # The notebook's execution indicator says "idle" while the kernel is still starting;
+        # the status bar item says "... | Idle" only once it really is.
+        from playwright.sync_api import expect
+
+        status = self.page.get_by_title(f"Change kernel for {self.name}")
+        expect(status).to_contain_text("| Idle", timeout=timeout_ms)
+
+    def kernel_status(self) -> str:
+        return self.page.get_by_title(f"Change kernel for {self.name}").inner_text()
+
+    def run_cell(self, index: int) -> None:
+        """Select cell `index` by its prompt and press the toolbar's run button."""
+        from playwright.sync_api import expect
+
+        cell = self.cell(index)
+        prompt = cell.locator(".jp-InputPrompt")
+        run = self.page.locator(
+            '.jp-NotebookPanel-toolbar jp-button[data-command="notebook:run-cell-and-select-next"]'
+        )
+        for attempt in range(3):
+            prompt.click()
+            expect(cell).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+            run.click()
+            try:
+                expect(prompt).to_have_text(_PROMPT_RAN, timeout=5_000)
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
+
+    def wait_done(self, index: int, timeout_ms: int = UI_TIMEOUT_MS) -> None:
+        """Wait until cell `index` has finished (its prompt shows a number, not `*`)."""
+        from playwright.sync_api import expect
+
+        prompt = self.cell(index).locator(".jp-InputPrompt")
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=timeout_ms)
+
+    def save(self) -> None:
+        """Save through Lab (so outputs are written as the frontend holds them)."""
+        before = self.path.stat().st_mtime_ns
+        self.page.locator(
+            '.jp-NotebookPanel-toolbar jp-button[data-command="docmanager:save"]'
+        ).click()
+        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+        while self.path.stat().st_mtime_ns == before:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} was not saved")
+            time.sleep(0.1)
+
+    def no_widget_errors(self) -> None:
+        """The widget manager rendered every widget (no error box, no raw repr)."""
+        assert self.page.get_by_text("Error displaying widget").count() == 0
+        assert self.page.locator(".jp-OutputArea-output pre", has_text="VBox(").count() == 0
+
+    def screenshot(self, name: str, target: Locator | None = None) -> None:
+        """Save `name`.png into LINKIS_SCREENSHOTS (when set): the README's pictures."""
+        if self.shots is None:
+            return
+        self.shots.mkdir(parents=True, exist_ok=True)
+        if target is None:
+            self.page.screenshot(path=self.shots / f"{name}.png")
+        else:
+            target.screenshot(path=self.shots / f"{name}.png")
+
+
+@dataclass
+class NotebookFactory:
+    """Writes fresh notebooks into the lab root and opens each in its own page."""
+
+    lab: Lab
+    browser: Browser
+    prefix: str
+    opened: list[Notebook] = field(default_factory=list)
+
+    def __call__(self, cells: Sequence[str], *, suffix: str = "") -> Notebook:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        name = f"{self.prefix}{suffix}.ipynb"
+        nbformat.write(nb, self.lab.root / name)
+        return self.reopen(name)
+
+    def reopen(self, name: str, *, wait_kernel: bool = True) -> Notebook:
+        """Open notebook `name` (already in the lab root) in a new page.
+
+        `wait_kernel=False` suits checks of saved outputs, which need no kernel.
+        """
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        shots = os.environ.get(SCREENSHOTS_ENV)
+        notebook = Notebook(self.lab, page, name, Path(shots).resolve() if shots else None)
+        self.opened.append(notebook)
+        notebook.open(wait_kernel=wait_kernel)
+        return notebook
+
+    def close_all(self) -> None:
+        for notebook in self.opened:
+            if not notebook.page.is_closed():
+                notebook.page.context.close()
+            self.lab.delete_sessions(notebook.name)
+        for name in {nb.name for nb in self.opened}:
+            (self.lab.root / name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def notebook(
+    browser: Browser, lab: Lab, request: pytest.FixtureRequest
+) -> Iterator[NotebookFactory]:
+    """`notebook([cell sources])` -> an open Notebook; pages and kernels go away afterwards."""
+    prefix = re.sub(r"\W+", "-", request.node.name).strip("-")
+    factory = NotebookFactory(lab, browser, prefix)
+    yield factory
+    factory.close_all()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """On failure, screenshot every page the test opened into test-artifacts/."""
+    report = yield
+    factory = getattr(item, "funcargs", {}).get("notebook")
+    if report.failed and isinstance(factory, NotebookFactory):
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, nb in enumerate(factory.opened):
+            if nb.page.is_closed():
+                continue
+            target = ARTIFACTS / f"{factory.prefix}-{report.when}-{i}.png"
+            try:
+                nb.page.screenshot(path=target, full_page=True)
+            except Exception as exc:  # a dead page must not hide the real failure
+                report.sections.append(("screenshot", f"could not save {target}: {exc}"))
+            else:
+                report.sections.append(("screenshot", str(target)))
+    return report
+
+
+def expect(target: Any) -> Any:
+    """Playwright's `expect`, imported late so collection works without Playwright."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def poll_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Wait for a condition the page cannot express as a selector (e.g. a file on disk)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

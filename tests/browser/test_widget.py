@@ -1,0 +1,240 @@
+"""The `%%linkis` live widget as a user sees it in JupyterLab, against the session's sandbox.
+
+Selectors are the CSS classes display.py puts on its parts. While the job runs the output
+is the live ipywidgets VBox (`.linkis-job`, with `.linkis-progress`, `.linkis-stage` rows,
+`.linkis-log`, `.linkis-kill`, `.linkis-summary`); when it ends display.py swaps the output
+for a static HTML card (`.linkis-job.linkis-static`) using the same classes. Both carry the
+state badge in `.linkis-header`, so tests read the state from there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import nbformat
+import pytest
+
+from tests.browser.conftest import expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator
+
+    from tests.browser.conftest import Notebook, NotebookFactory
+
+pytestmark = pytest.mark.browser
+
+LOAD = "%load_ext linkis_magic"
+# Three groups of a filtered range: 3 rows x 2 columns, and long enough (a couple of seconds)
+# for the sandbox to report progress. The filter matters: DuckDB answers a bare count(*)
+# over range() from statistics, instantly.
+GROUPED = """\
+%%linkis -o df
+select x % 3 as k, count(*) as n
+from range(250000000) t(x) where x % 7 = 3
+group by k order by k"""
+# The same shape, instantly: for checks of the final state only.
+SMALL = """\
+%%linkis -o df
+select x % 3 as k, count(*) as n
+from range(1000) t(x) where x % 7 = 3
+group by k order by k"""
+# Runs for many seconds on two shared cores: long enough to watch, kill or overtake.
+LONG = """\
+%%linkis
+select count(*) as n from range(3000000000) t(x) where x % 7 = 3"""
+BACKGROUND = """\
+%%linkis --background -o bg
+select count(*) as n, 'done' as tag
+from range(700000000) t(x) where x % 7 = 3"""
+FAILING = """\
+%%linkis
+select * from h7_no_such_table"""
+STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
+
+# The summed width (in %) of every progress bar inside the job widget.
+_BAR_TOTAL_JS = """(job) => [...job.querySelectorAll('.widget-hprogress .progress-bar')]
+    .reduce((sum, bar) => sum + (parseFloat(bar.style.width) || 0), 0)"""
+
+
+def job(nb: Notebook, cell: int) -> Locator:
+    """The job view in the output of `cell`: the live widget, or the static card after it."""
+    return nb.output(cell).locator(".linkis-job")
+
+
+def live(nb: Notebook, cell: int) -> Locator:
+    """The live widget only (the static card has no progress widget)."""
+    return nb.output(cell).locator(".linkis-job:has(.linkis-progress)")
+
+
+def state(nb: Notebook, cell: int) -> Locator:
+    return job(nb, cell).locator(".linkis-header")
+
+
+def log_text(view: Locator) -> str:
+    """All text of the log pane (textContent: the static card folds a successful log)."""
+    text: str = view.locator(".linkis-log").text_content() or ""
+    return text
+
+
+def bar_total(view: Locator) -> float:
+    total: float = view.evaluate(_BAR_TOTAL_JS)
+    return total
+
+
+def wait_progress_moves(view: Locator) -> None:
+    """Wait until some bar of the live widget shows progress, then until the bars move on."""
+    handle = view.element_handle()
+    page = view.page
+    page.wait_for_function(f"(job) => ({_BAR_TOTAL_JS})(job) > 0", arg=handle)
+    first = bar_total(view)
+    page.wait_for_function(f"([job, first]) => ({_BAR_TOTAL_JS})(job) > first", arg=[handle, first])
+
+
+def run_load(nb: Notebook) -> None:
+    nb.run_cell(0)
+    nb.wait_done(0)
+
+
+class TestQuery:
+    """A query shows a live widget, then its summary and the DataFrame."""
+
+    def test_query_renders_live_widget_and_table(self, notebook: NotebookFactory) -> None:
+        """Stage rows and log fill in, the state ends Succeed and `df` displays as a table."""
+        nb = notebook([LOAD, GROUPED])
+        run_load(nb)
+        nb.run_cell(1)
+        view = live(nb, 1)
+        expect(view).to_be_visible()
+        expect(view.locator(".linkis-stage").first).to_be_visible()
+        expect(view.locator(".linkis-log pre")).not_to_be_empty()
+        nb.no_widget_errors()
+        nb.wait_done(1)
+        expect(state(nb, 1)).to_contain_text("Succeed")
+        card = job(nb, 1)
+        expect(card).to_have_class(re.compile(r"\blinkis-static\b"))
+        expect(card.locator(".linkis-summary")).to_contain_text("3 rows × 2 columns")
+        nb.screenshot("widget-finished", nb.cell(1))
+        assert log_text(card).strip(), "the log pane stayed empty"
+        table = nb.output(1).locator("table.dataframe")
+        expect(table).to_be_visible()
+        expect(table.locator("thead")).to_contain_text("k")
+        expect(table.locator("thead")).to_contain_text("n")
+        expect(table.locator("tbody tr")).to_have_count(3)
+        assert nb.output(1).locator(STDERR).count() == 0
+        nb.no_widget_errors()
+        # Loading the extension is silent (no warnings on stderr in the user's notebook).
+        assert nb.output(0).locator(STDERR).count() == 0, nb.output(0).inner_text()
+        # A finished job's stage rows show every task done, not the last mid-run poll.
+        stage_text = card.locator(".linkis-stage").first.inner_text()
+        counts = re.search(r"(\d+) succeeded / 0 running / 0 failed / (\d+) total", stage_text)
+        assert counts and counts.group(1) == counts.group(2), stage_text
+
+
+class TestKill:
+    """The Kill button stops a job while its cell is still blocking."""
+
+    def test_kill_while_blocking(self, notebook: NotebookFactory) -> None:
+        """Progress moves, Kill makes the state Cancelled, the cell fails short, kernel idles."""
+        nb = notebook([LOAD, LONG])
+        run_load(nb)
+        nb.run_cell(1)
+        view = live(nb, 1)
+        expect(view.locator(".linkis-header")).to_contain_text("Running")
+        wait_progress_moves(view)
+        nb.screenshot("widget-running", nb.cell(1))
+        button = view.locator("button.linkis-kill")
+        expect(button).to_be_enabled()
+        button.click()
+        expect(state(nb, 1)).to_contain_text("Cancelled", timeout=15_000)
+        nb.wait_done(1)
+        error = nb.output(1).locator(STDERR)
+        expect(error).to_contain_text("Cancelled")
+        text = error.inner_text()
+        assert "Traceback" not in text
+        assert len(text.strip().splitlines()) <= 10, text
+        expect(nb.output(1).locator(".linkis-kill")).to_have_count(0)
+        nb.no_widget_errors()
+        nb.wait_idle()
+        nb.screenshot("widget-killed", nb.cell(1))
+
+
+class TestBackground:
+    """`--background` returns at once and binds the variable when the job ends."""
+
+    def test_background_job_keeps_updating(self, notebook: NotebookFactory) -> None:
+        """Another cell runs while the widget keeps updating; `bg` exists only after Succeed."""
+        nb = notebook([LOAD, BACKGROUND, 'print("bg bound:", "bg" in globals())', "bg"])
+        run_load(nb)
+        nb.run_cell(1)
+        nb.wait_done(1)  # the cell has returned ...
+        view = live(nb, 1)
+        expect(view).to_be_visible()  # ... while the job's live widget is still there
+        nb.run_cell(2)
+        nb.wait_done(2)
+        expect(nb.output(2)).to_contain_text("bg bound: False")
+        wait_progress_moves(view)  # updates keep arriving with no cell running
+        nb.screenshot("widget-background", nb.page.locator(".jp-NotebookPanel .jp-Notebook"))
+        expect(state(nb, 1)).to_contain_text("Succeed", timeout=45_000)
+        expect(job(nb, 1).locator(".linkis-summary")).to_contain_text("1 rows × 2 columns")
+        nb.run_cell(3)
+        nb.wait_done(3)
+        table = nb.output(3).locator("table.dataframe")
+        expect(table).to_contain_text("done")
+        expect(table.locator("tbody tr")).to_have_count(1)
+        nb.no_widget_errors()
+
+
+class TestFailure:
+    """A failing query explains itself in the widget and fails the cell."""
+
+    def test_failed_query_shows_error(self, notebook: NotebookFactory) -> None:
+        """errCode/errDesc appear, error log lines are highlighted, the cell has an error."""
+        nb = notebook([LOAD, FAILING])
+        run_load(nb)
+        nb.run_cell(1)
+        nb.wait_done(1)
+        expect(state(nb, 1)).to_contain_text("Failed")
+        view = job(nb, 1)
+        expect(view.locator(".linkis-summary")).to_contain_text(re.compile(r"errCode \d+: "))
+        expect(view.locator(".linkis-summary")).to_contain_text("h7_no_such_table")
+        highlighted = view.locator(".linkis-log .linkis-log-error")
+        expect(highlighted.first).to_be_visible()
+        expect(highlighted.filter(has_text="h7_no_such_table").first).to_be_visible()
+        red = highlighted.first.evaluate("(el) => getComputedStyle(el).color")
+        assert red == "rgb(198, 40, 40)", red
+        error = nb.output(1).locator(STDERR)
+        expect(error).to_contain_text(re.compile(r"errCode \d+: .*h7_no_such_table"))
+        assert "Traceback" not in error.inner_text()
+        nb.no_widget_errors()
+        nb.wait_idle()
+        nb.screenshot("widget-failed", nb.cell(1))
+
+
+class TestSavedNotebook:
+    """A saved notebook reopened later shows a static summary, not a dead widget."""
+
+    def test_reopened_notebook_shows_summary(self, notebook: NotebookFactory) -> None:
+        """After save, kernel shutdown and a fresh page, the summary and table still show."""
+        nb = notebook([LOAD, SMALL])
+        run_load(nb)
+        nb.run_cell(1)
+        nb.wait_done(1)
+        expect(state(nb, 1)).to_contain_text("Succeed")
+        nb.save()
+        saved = nbformat.read(nb.path, as_version=4)
+        kinds = [set(out.get("data", {})) for out in saved.cells[1].outputs]
+        assert any("text/html" in k for k in kinds), kinds
+        nb.page.context.close()
+        nb.lab.delete_sessions(nb.name)
+
+        again = notebook.reopen(nb.name, wait_kernel=False)
+        output = again.output(1)
+        expect(output.locator(".linkis-job.linkis-static .linkis-header")).to_contain_text(
+            "Succeed"
+        )
+        expect(output.locator(".linkis-summary")).to_contain_text("3 rows × 2 columns")
+        expect(output.locator("table.dataframe tbody tr")).to_have_count(3)
+        expect(output.locator(".linkis-kill")).to_have_count(0)
+        again.no_widget_errors()
+        again.screenshot("saved-summary", again.cell(1))
