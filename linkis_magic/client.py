@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -79,6 +79,7 @@ _CREATOR = re.compile(r"^[A-Za-z0-9_.]+$")
 _RUN_TYPE = re.compile(r"^[A-Za-z0-9_.]+$")
 _EXEC_ID_FORBIDDEN = re.compile(r"[/?#%\s]")
 _CHUNK = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: never valid in names or URLs
 
 Timeout = float | tuple[float, float]
 
@@ -92,8 +93,10 @@ def _check_mapping(
         raise ConfigurationError(f"{name} must be a mapping of names to values, got {value!r}")
     out: dict[str, Any] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not key.strip():
-            raise ConfigurationError(f"{name} keys must be non-empty strings, got {key!r}")
+        if not isinstance(key, str) or not key.strip() or _CONTROL.search(key):
+            raise ConfigurationError(
+                f"{name} keys must be non-empty strings without control characters, got {key!r}"
+            )
         if item is not None and not isinstance(item, (str, int, float, bool)):
             raise ConfigurationError(
                 f"{name}[{key!r}] must be a string or number, got {type(item).__name__}"
@@ -177,7 +180,11 @@ class LinkisClient:
 
     @staticmethod
     def _check_base_url(base_url: str) -> str:
-        if not isinstance(base_url, str) or not re.match(r"^https?://[^/\s]+", base_url.strip()):
+        if (
+            not isinstance(base_url, str)
+            or not re.match(r"^https?://[^/\s]+", base_url.strip())
+            or _CONTROL.search(base_url.strip())
+        ):
             raise ConfigurationError(
                 f"base_url must look like http://host:9001 or https://host, got {base_url!r}"
             )
@@ -189,7 +196,7 @@ class LinkisClient:
 
     @staticmethod
     def _check_creator(creator: str) -> str:
-        if not isinstance(creator, str) or not _CREATOR.match(creator):
+        if not isinstance(creator, str) or not _CREATOR.fullmatch(creator):
             raise ConfigurationError(
                 f"creator must be letters, digits, '_' or '.' (no '-'), e.g. 'IDE'; got {creator!r}"
             )
@@ -430,7 +437,7 @@ class LinkisClient:
     def _check_code(code: str, run_type: str) -> None:
         if not isinstance(code, str) or not code.strip():
             raise ConfigurationError("code must be a non-blank string (the script to run)")
-        if not isinstance(run_type, str) or not _RUN_TYPE.match(run_type):
+        if not isinstance(run_type, str) or not _RUN_TYPE.fullmatch(run_type):
             raise ConfigurationError(
                 "run_type must be a word such as 'sql', 'python', 'scala' or 'shell'; "
                 f"got {run_type!r}"
@@ -468,7 +475,7 @@ class LinkisClient:
     ) -> Job:
         """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on)."""
         self._check_code(code, run_type)
-        if not isinstance(engine_type, str) or not _ENGINE_TYPE.match(engine_type):
+        if not isinstance(engine_type, str) or not _ENGINE_TYPE.fullmatch(engine_type):
             raise ConfigurationError(
                 f"engine_type must be '<engine>-<version>', e.g. 'spark-3.2.1' or 'hive-3.1.3'; "
                 f"got {engine_type!r}"
@@ -491,7 +498,13 @@ class LinkisClient:
             "source": _check_mapping(source, "source", stringify=True),
         }
         started = time.monotonic()
-        return self._job_from(self.submit_raw(body), started)
+        since = datetime.now(timezone.utc)
+        try:
+            result = self.submit_raw(body)
+        except KeyboardInterrupt:
+            self._reap_interrupted(code, self.creator if creator is None else creator, since)
+            raise
+        return self._job_from(result, started)
 
     def execute(
         self,
@@ -510,7 +523,7 @@ class LinkisClient:
         """Submit with the 0.x ``entrance/execute`` body; ``engine_type`` may omit the version."""
         self._check_code(code, run_type)
         if not isinstance(engine_type, str) or not (
-            _ENGINE_TYPE.match(engine_type) or _ENGINE_NAME.match(engine_type)
+            _ENGINE_TYPE.fullmatch(engine_type) or _ENGINE_NAME.fullmatch(engine_type)
         ):
             raise ConfigurationError(
                 f"engine_type must be an engine name or '<engine>-<version>', e.g. 'spark' or "
@@ -532,7 +545,39 @@ class LinkisClient:
         if extra:
             body["labels"] = extra
         started = time.monotonic()
-        return self._job_from(self.execute_raw(body), started)
+        since = datetime.now(timezone.utc)
+        try:
+            result = self.execute_raw(body)
+        except KeyboardInterrupt:
+            self._reap_interrupted(code, creator_name, since)
+            raise
+        return self._job_from(result, started)
+
+    def _reap_interrupted(self, code: str, creator: str, since: datetime) -> None:
+        """Kill the job an interrupted submit may have created (best effort, never raises).
+
+        Ctrl-C while the submit POST is in flight leaves the caller without an execID, yet
+        the gateway may already run the job. jobhistory finds it (same creator and code,
+        created since the submit began, not finished) so nothing keeps running unseen.
+        """
+        waiting = ("Inited", "WaitForRetry", "Scheduled", "Running")
+        start = since - timedelta(seconds=5)
+        try:
+            for attempt in range(4):
+                if attempt:
+                    time.sleep(0.25)
+                page = self.tasks(creator=creator, status=waiting, start=start, page_size=50)
+                found = [t for t in page.tasks if t.execution_code == code and t.exec_id]
+                for task in found:
+                    assert task.exec_id is not None
+                    self.kill(task.exec_id, task_id=task.task_id)
+                    logger.warning(
+                        "killed Linkis task %s left by an interrupted submit", task.task_id
+                    )
+                if found:
+                    return
+        except Exception as exc:  # the interrupt must win
+            logger.warning("could not clean up after an interrupted submit: %s", exc)
 
     def submit_raw(self, body: Mapping[str, Any]) -> SubmitResult:
         """POST a ready-made body to ``entrance/submit``; never resent once it may have arrived."""

@@ -38,6 +38,8 @@ from linkis_magic.errors import (
     JobWaitTimeout,
     LinkisError,
     NotLoggedInError,
+    ProtocolError,
+    TransportError,
 )
 from linkis_magic.protocol import JobStatus, LogChunk, Progress, StageProgress, TaskInfo
 
@@ -63,6 +65,10 @@ KILL_GRACE = 5.0  # how long an interrupted wait() waits for Cancelled before re
 HISTORY_LAG = 5.0  # how long to wait for jobhistory to agree with the entrance at completion
 LOCATION_LAG = 0.3  # ... and for resultLocation once jobhistory says Succeed
 KILL_RETRY = 5.0  # a cancel request re-sends kill this often while the job still runs
+# How long wait()/results() ride out a gateway that cannot be reached (connection refused or
+# reset, 502/503/504 after the adapter's own retries) before giving up with TransportError.
+# A poll that fails once must not kill a healthy job; a gateway gone for good must not hang.
+UNREACHABLE_GRACE = 30.0
 
 # An error line per Linkis's LogReader: a timestamp followed by " ERROR " or " SYSTEM-ERROR ".
 _ERROR_LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})? (?:SYSTEM-)?ERROR ")
@@ -138,6 +144,8 @@ class Job:
         # distinctLevel=false sends each line once instead of twice (info + all slots); error
         # lines are then recognised by Linkis's own rule (_ERROR_LINE).
         self._log_options: dict[str, Any] = {"distinct_level": False}
+        #: seconds wait()/results() keep retrying while the gateway is unreachable
+        self.unreachable_grace = UNREACHABLE_GRACE
 
     def __repr__(self) -> str:
         state = self._state.value if self._state else "unknown"
@@ -250,6 +258,7 @@ class Job:
         interval = FIRST_POLL
         aux = _AuxSchedule()
         kill_sent_at: float | None = None
+        failing_since: float | None = None
         # First tick FIRST_POLL after submit (not after wait() was called).
         first_at = begin
         if self._started_mono is not None and self._state is None:
@@ -260,7 +269,22 @@ class Job:
                 kill_sent_at = time.monotonic()
                 self._try_kill()
                 interval = 0.1
-            changed, state = self._tick(aux)
+            try:
+                changed, state = self._tick(aux)
+            except (TransportError, ProtocolError) as exc:
+                failing_since = self._ride_out(exc, failing_since)
+                interval = min(max(interval, 0.2) * BACKOFF, MAX_INTERVAL)
+                self._sleep(interval, cancel if kill_sent_at is None else None, deadline)
+                if deadline is not None and time.monotonic() >= deadline:
+                    last = self._state or JobStatus.INITED
+                    raise self._error(
+                        JobWaitTimeout,
+                        f"Linkis job {self._name()} still {last.value} after {timeout:g} s, "
+                        f"the gateway not answering ({exc}); it may keep running",
+                        last,
+                    ) from exc
+                continue
+            failing_since = None
             if on_update is not None and changed:
                 on_update(self.snapshot())
             if state.is_terminal:
@@ -278,6 +302,21 @@ class Job:
                 )
             interval = min(interval * BACKOFF, MAX_INTERVAL)
             self._sleep(interval, cancel if kill_sent_at is None else None, deadline)
+
+    def _ride_out(self, exc: LinkisError, since: float | None) -> float:
+        """Swallow a transient failure of one poll; re-raise once the grace time has passed."""
+        if not _transient(exc):
+            raise exc
+        now = time.monotonic()
+        since = now if since is None else since
+        if now - since >= self.unreachable_grace:
+            raise TransportError(
+                f"gave up on Linkis job {self._name()}: the gateway has been unreachable for "
+                f"{now - since:.0f} s (the job may still run there; re-attach later with "
+                f"client.job({self.task_id})): {exc}"
+            ) from exc
+        _log.info("poll of Linkis job %s failed (%s); retrying", self._name(), exc)
+        return since
 
     @staticmethod
     def _sleep(seconds: float, cancel: threading.Event | None, deadline: float | None) -> None:
@@ -441,8 +480,17 @@ class Job:
             self._outcome(self._state)
         if limit in self._results:
             return self._results[limit]
-        location = self._result_location()
-        loaded = [] if location is None else load_results(self.client, location, limit=limit)
+        since: float | None = None
+        while True:
+            try:
+                location = self._result_location()
+                loaded = (
+                    [] if location is None else load_results(self.client, location, limit=limit)
+                )
+                break
+            except (TransportError, ProtocolError) as exc:
+                since = self._ride_out(exc, since)
+                time.sleep(0.5)
         self._results[limit] = loaded
         return loaded
 
@@ -613,6 +661,13 @@ def _next_gap(gap: float, changed: bool) -> float:
     if changed:
         return 0.0  # due again on the next tick
     return min(max(gap * 2, 0.9), AUX_MAX_INTERVAL)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure worth retrying later: no connection, or a proxy saying 502/503/504."""
+    if isinstance(exc, TransportError):
+        return True
+    return isinstance(exc, ProtocolError) and exc.http_status in (502, 503, 504)
 
 
 def _add_note(exc: BaseException, note: str) -> None:

@@ -310,7 +310,6 @@ def create_app(config: SandboxConfig) -> FastAPI:
                     password = body.get("password") or body.get("passwdEncrypt")
         return str(name or "").strip(), str(password or "")
 
-    @app.api_route(PREFIX + "/user/{action}", methods=["GET", "POST", "PUT", "DELETE"])
     async def user_endpoint(action: str, request: Request) -> Response:
         timeout_ms = int(config.session_timeout * 1000)
         if action == "login":
@@ -386,6 +385,16 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 },
             )
         return login_reply(1, f"unknown request URI {request.url.path}", {})
+
+    # Linkis dispatches /user/* by the last segment whatever the method; one route per method
+    # keeps the OpenAPI operation ids unique.
+    for verb in ("GET", "POST", "PUT", "DELETE"):
+        app.add_api_route(
+            PREFIX + "/user/{action}",
+            user_endpoint,
+            methods=[verb],
+            operation_id=f"user_{verb.lower()}",
+        )
 
     # -- entrance ------------------------------------------------------------------------
 
@@ -913,8 +922,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
         q = request.query_params
         tmp_name: str | None = None
+        # The gateway refuses anonymous calls before any service runs: a 401 envelope here,
+        # not the export's own text/plain error.
+        user = authenticate(request)
         try:
-            user = authenticate(request)
             path = existing_file(request, user)
             file_type = q.get("outputFileType") or "csv"
             if file_type not in ("csv", "xlsx"):

@@ -29,6 +29,7 @@ from typing import IO, Any
 from linkis_magic.sandbox.engines import (
     PYTHON_RUN_TYPES,
     SHELL_RUN_TYPES,
+    SQL_ENGINES,
     SQL_RUN_TYPES,
     Engine,
     EngineError,
@@ -371,7 +372,7 @@ class JobManager:
             self._finish(job, "Succeed", 0, "")
 
     def _pick_engine(self, job: Job) -> Engine | None:
-        if job.run_type in SQL_RUN_TYPES and job.engine not in ("python", "shell"):
+        if job.run_type in SQL_RUN_TYPES and job.engine in SQL_ENGINES:
             return self._engines.get("sql")
         if job.run_type in PYTHON_RUN_TYPES:
             return self._engines.get("python")

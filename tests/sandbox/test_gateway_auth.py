@@ -128,11 +128,11 @@ class TestUnauthenticated:
         )
         assert reply.status_code == 401
 
-    def test_export_without_auth_is_a_text_error(self, anonymous: Any) -> None:
+    def test_export_without_auth_is_refused_by_the_gateway(self, anonymous: Any) -> None:
+        """The gateway's auth check runs before the export service: a 401 envelope (§2.1)."""
         reply = anonymous.get("/filesystem/resultsetToExcel", path="file:///etc/passwd")
-        assert reply.status_code == 200
-        assert reply.headers["content-type"].startswith("text/plain")
-        assert reply.text.startswith("error(错误):")
+        assert reply.status_code == 401
+        assert reply.json()["status"] == -1
 
 
 class TestTokenAuth:

@@ -184,5 +184,14 @@ def substitute(code: str, variables: Mapping[str, Any], *, strict: bool) -> str:
 SQL_RUN_TYPES = frozenset(
     {"sql", "hql", "jdbc", "psql", "tsql", "fql", "jsql", "sparksql", "presto", "trino", "ngql"}
 )
+#: engine names (text before the first `-` of engineType) the DuckDB engine answers for;
+#: any other name fails like a Linkis cluster without that engine (31002).
+SQL_ENGINES = frozenset(
+    {
+        "spark", "hive", "presto", "trino", "openlookeng", "mysql", "doris", "starrocks",
+        "clickhouse", "oracle", "postgresql", "postgres", "sqlserver", "flink", "impala",
+        "databricks", "snowflake", "bigquery", "jdbc", "duckdb",
+    }
+)  # fmt: skip
 PYTHON_RUN_TYPES = frozenset({"python", "py", "py3", "python3"})
 SHELL_RUN_TYPES = frozenset({"shell", "sh", "bash"})

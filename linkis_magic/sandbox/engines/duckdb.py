@@ -28,7 +28,7 @@ import sqlglot
 import sqlglot.errors
 
 from linkis_magic.sandbox import dolphin
-from linkis_magic.sandbox.engines import EngineError, JobContext, substitute
+from linkis_magic.sandbox.engines import SQL_ENGINES, EngineError, JobContext, substitute
 
 #: engine name (text before the first `-` of engineType) -> sqlglot dialect to read
 DIALECTS: dict[str, str] = {
@@ -51,6 +51,8 @@ DIALECTS: dict[str, str] = {
     "snowflake": "snowflake",
     "bigquery": "bigquery",
 }
+
+assert set(DIALECTS) <= SQL_ENGINES, "every dialect's engine must be routed to DuckDB"
 
 #: DuckDB statement types whose rows become a result set
 _RESULT_TYPES = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION"})

@@ -1,0 +1,188 @@
+"""A whole session with a password and with a token leaks neither anywhere a user can see."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from IPython.testing import globalipapp
+from IPython.utils.capture import capture_output
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from linkis_magic.client import LinkisClient
+from linkis_magic.errors import LinkisError
+from linkis_magic.magics import LinkisMagics
+from tests.conftest import SandboxProcess, start_sandbox
+from tests.reliability.proxy import Fault, FaultProxy
+
+PASSWORD = "Pw-7f3a9c-s3cr3t"
+TOKEN = "TOK-91b2e4-s3cr3t"
+SECRETS = (PASSWORD, TOKEN)
+SQL = "spark-3.2.1"
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """A sandbox knowing carol's password and a token only this module uses."""
+    sandbox = start_sandbox(
+        tmp_path_factory.mktemp("secrets"), "--user", f"carol:{PASSWORD}", "--token", TOKEN
+    )
+    yield sandbox
+    sandbox.stop()
+
+
+def hits(text: str) -> list[str]:
+    return [s for s in SECRETS if s in text]
+
+
+def every_text_of(exc: BaseException) -> str:
+    parts = [str(exc), repr(exc), *getattr(exc, "__notes__", [])]
+    for name in ("message", "body_excerpt", "err_desc", "data", "stack"):
+        parts.append(repr(getattr(exc, name, "")))
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        parts.append(every_text_of(cause))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for var in list(os.environ):
+        if var.startswith("LINKIS_"):
+            monkeypatch.delenv(var)
+    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
+    ip.run_line_magic("load_ext", "linkis_magic")
+    yield ip
+    (m,) = [c for c in ip.configurables if isinstance(c, LinkisMagics)]
+    for name in m._SETTING_TRAITS:
+        setattr(m, name, None)
+    m.runs.clear()
+    m._drop_client()
+
+
+CELLS = [
+    "%%linkis sql -o ok_df\nselect 1 as x",
+    "%%linkis sql\nselect * from table_that_does_not_exist",
+    "%%linkis python\nprint('hello')",
+    "%linkis status",
+    "%linkis log",
+    "%linkis history -n 3",
+    "%linkis config",
+    "%%linkis sql --background -o bg_df\nselect 2 as y",
+    "%linkis kill",
+    "print(repr(get_ipython().find_magic('linkis', 'line').__self__.runs[-1].job))",
+]
+
+
+class TestNothingLeaks:
+    """Outputs, logs, reprs and exception texts of a whole session never hold a secret."""
+
+    @pytest.mark.parametrize("auth", ["password", "token"])
+    def test_magic_session(
+        self, shell: Any, box: SandboxProcess, auth: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        with FaultProxy(box.url) as proxy:
+            shell.run_line_magic("config", f"LinkisMagics.gateway_url = {proxy.url!r}")
+            shell.run_line_magic("config", "LinkisMagics.user = 'carol'")
+            os.environ["LINKIS_PASSWORD" if auth == "password" else "LINKIS_TOKEN"] = (
+                PASSWORD if auth == "password" else TOKEN
+            )
+            try:
+                seen: list[str] = []
+                for cell in CELLS:
+                    with capture_output() as cap:
+                        result = shell.run_cell(cell)
+                    seen += [cap.stdout, cap.stderr, *(repr(o.data) for o in cap.outputs)]
+                    if result.error_in_exec is not None:
+                        seen.append(every_text_of(result.error_in_exec))
+                    seen.append(repr(result.result))
+                if auth == "password":
+                    with capture_output() as cap:
+                        shell.run_cell("%linkis logout")
+                        shell.run_cell("%linkis login")
+                    seen += [cap.stdout, cap.stderr]
+            finally:
+                os.environ.pop("LINKIS_PASSWORD", None)
+                os.environ.pop("LINKIS_TOKEN", None)
+            (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
+            seen += [repr(m), repr(m.runs), repr(m.__dict__.get("_client"))]
+            assert proxy.count("POST", "entrance/submit") >= 4  # the session really ran
+        assert "ok_df" in shell.user_ns
+        seen += [r.getMessage() for r in caplog.records] + [caplog.text]
+        joined = "\n".join(seen)
+        assert "JobFailed" in joined or "table_that_does_not_exist" in joined
+        assert hits(joined) == []
+
+    @pytest.mark.parametrize("auth", ["password", "token"])
+    def test_client_errors_and_reprs(
+        self, box: SandboxProcess, auth: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        kw: dict[str, Any] = {"password": PASSWORD} if auth == "password" else {"token": TOKEN}
+        seen: list[str] = []
+
+        def reset_everything(m: str, p: str, n: int) -> Fault | None:
+            return Fault.RESET if "jobhistory" in p else None
+
+        with (
+            FaultProxy(box.url, reset_everything) as proxy,
+            LinkisClient(proxy.url, user="carol", retries=0, **kw) as client,
+            LinkisClient(box.url, user="carol", **kw) as direct,
+        ):
+            seen += [repr(client), str(client), repr(vars(client).get("_session"))]
+            job = client.submit("select 1 as x", engine_type=SQL)
+            seen.append(repr(job))
+            for action in (
+                lambda: client.task(job.task_id or 0),  # connection reset
+                lambda: client.open_file("file:///etc/passwd"),  # permission error
+                lambda: direct.submit("select 1 from nowhere", engine_type=SQL).frames(),
+                lambda: LinkisClient(proxy.url, user="carol", **kw).status("a/b"),
+            ):
+                with pytest.raises(LinkisError) as info:
+                    action()
+                seen.append(every_text_of(info.value))
+        # A secret the gateway itself echoes back is redacted as well.
+        with LinkisClient(box.url, user="carol", password="wrong-" + PASSWORD) as bad:
+            with pytest.raises(LinkisError) as info:
+                bad.tasks()
+            seen.append(every_text_of(info.value))
+        seen += [r.getMessage() for r in caplog.records] + [caplog.text]
+        joined = "\n".join(seen)
+        assert hits(joined) == []
+
+    @pytest.mark.slow
+    def test_saved_notebook(
+        self, box: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for var in list(os.environ):
+            if var.startswith("LINKIS_"):
+                monkeypatch.delenv(var)
+        monkeypatch.setenv("LINKIS_GATEWAY_URL", box.url)
+        monkeypatch.setenv("LINKIS_USER", "carol")
+        monkeypatch.setenv("LINKIS_PASSWORD", PASSWORD)
+        nb = new_notebook(
+            cells=[
+                new_code_cell("%load_ext linkis_magic"),
+                new_code_cell("%%linkis sql -o df\nselect 3 as z"),
+                new_code_cell("df"),
+                new_code_cell("%linkis config"),
+                new_code_cell(
+                    "%%linkis sql\nselect * from missing_table",
+                    metadata={"tags": ["raises-exception"]},
+                ),
+                new_code_cell("import logging; logging.getLogger('linkis_magic').warning('x')"),
+            ]
+        )
+        NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+        path = tmp_path / "saved.ipynb"
+        nbformat.write(nb, path)
+        text = path.read_text(encoding="utf-8")
+        assert "missing_table" in text  # the outputs were really saved
+        assert hits(text) == []
