@@ -19,19 +19,26 @@ import datetime as dt
 import hmac
 import json
 import os
+import queue
 import re
 import secrets
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -946,10 +953,13 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 null_value = ""
             limit = max(_parse_int(q.get("limit"), "limit", 0), 0)
             name = q.get("outputFileName") or "downloadResultset"
-            fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix="." + file_type)
-            with os.fdopen(fd, "wb") as out:
-                if file_type == "csv":
-                    export.export_csv(
+            if file_type == "csv":
+                # Streamed: the export runs on a worker thread into a bounded queue while the
+                # response sends what is ready, so a big download starts at once and the
+                # client parses while the server still renders. A failure before the first
+                # byte still becomes Linkis's text/plain error reply.
+                stream = _CsvStream(
+                    lambda out: export.export_csv(
                         path,
                         out,
                         separator=separator,
@@ -959,17 +969,25 @@ def create_app(config: SandboxConfig) -> FastAPI:
                         quote_retouch=_bool(q.get("quoteRetouchEnable"), False),
                         keep_newline=_bool(q.get("keepNewline"), False),
                     )
-                    media = f"text/plain; charset={charset}"
-                else:
-                    export.export_xlsx(
-                        path,
-                        out,
-                        sheet_name=q.get("sheetName") or "result",
-                        null_value=null_value,
-                        limit=limit,
-                        auto_format=_bool(q.get("autoFormat"), False),
-                    )
-                    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                )
+                first = stream.first_chunk()
+                disposition = f"attachment;filename={name}.{file_type}"
+                return StreamingResponse(
+                    stream.chunks(first),
+                    media_type=f"text/plain; charset={charset}",
+                    headers={"Content-Disposition": disposition.encode("utf-8").decode("latin-1")},
+                )
+            fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix="." + file_type)
+            with os.fdopen(fd, "wb") as out:
+                export.export_xlsx(
+                    path,
+                    out,
+                    sheet_name=q.get("sheetName") or "result",
+                    null_value=null_value,
+                    limit=limit,
+                    auto_format=_bool(q.get("autoFormat"), False),
+                )
+                media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         except Exception as exc:
             if tmp_name:
                 with contextlib.suppress(OSError):
@@ -999,6 +1017,77 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return str(exc)
 
     return app
+
+
+class _CsvStream:
+    """Runs one export on a worker thread and hands its bytes over in ~1 MiB chunks.
+
+    The queue is bounded so a slow client holds back the writer instead of buffering the
+    whole file in memory.
+    """
+
+    _CHUNK = 1 << 20
+    _DONE = object()
+
+    def __init__(self, write: Callable[[Any], None]) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._buffer = bytearray()
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(write,), name="sandbox-export", daemon=True
+        )
+        self._thread.start()
+
+    # the file-like side, used by export_csv on the worker thread
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._cancelled.is_set():
+            raise BrokenPipeError("the client went away")
+        self._buffer += data
+        if len(self._buffer) >= self._CHUNK:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
+        return len(data)
+
+    def _put(self, item: Any) -> None:
+        while not self._cancelled.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _run(self, write: Callable[[Any], None]) -> None:
+        try:
+            write(self)
+            if self._buffer:
+                self._put(bytes(self._buffer))
+            self._put(self._DONE)
+        except BaseException as exc:  # handed to the response side
+            self._put(exc)
+
+    # the response side
+    def first_chunk(self) -> bytes:
+        """Wait for the first bytes (or the error that came instead)."""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return b"" if item is self._DONE else bytes(item)
+
+    def chunks(self, first: bytes) -> Iterator[bytes]:
+        try:
+            if first:
+                yield first
+            else:
+                return
+            while True:
+                item = self._queue.get()
+                if item is self._DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item  # mid-stream: the connection breaks, the client sees it
+                yield item
+        finally:
+            self._cancelled.set()
 
 
 def _warm_up(tmp_dir: Path) -> None:
