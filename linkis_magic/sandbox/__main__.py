@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="finished jobs held in memory at most (default 1000)",
     )
     parser.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="run spark-* engineTypes on real Spark (e.g. local[2]; needs the [spark] extra); "
+        "without it they run on DuckDB",
+    )
+    parser.add_argument(
         "--no-demo-data", action="store_true", help="do not create the emp/dept/sales tables"
     )
     return parser
@@ -114,6 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = re.sub(r"[^a-z0-9_.\-]", "_", getpass.getuser().lower())
         users = {name if _NAME.fullmatch(name) else "sandbox": generated}
     data_dir = (args.data_dir or _default_data_dir()).expanduser()
+    if args.spark_master:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            print(
+                "--spark-master needs pyspark: pip install 'linkis-magic[spark]'",
+                file=sys.stderr,
+            )
+            return 2
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
@@ -140,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         job_retention_count=args.job_retention_count,
         instance=f"{args.host}:{port}",
         demo_data=not args.no_demo_data,
+        spark_master=args.spark_master,
     )
     app = create_app(config)
 

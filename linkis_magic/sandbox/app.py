@@ -75,6 +75,7 @@ class SandboxConfig:
     job_retention_count: int = 1000
     instance: str = "127.0.0.1:9001"
     demo_data: bool = True
+    spark_master: str | None = None
 
 
 class ApiError(Exception):
@@ -212,6 +213,12 @@ def create_app(config: SandboxConfig) -> FastAPI:
     tmp_dir.mkdir(exist_ok=True)
     store = TaskStore(data_dir / "jobhistory.sqlite3")
     sql_engine = DuckDBEngine(data_dir / "sandbox.duckdb", demo_data=config.demo_data)
+    engines: dict[str, Any] = {"sql": sql_engine, "python": PythonEngine(), "shell": ShellEngine()}
+    spark_engine = None
+    if config.spark_master:
+        from linkis_magic.sandbox.engines.spark import SparkEngine
+
+        spark_engine = engines["spark"] = SparkEngine(config.spark_master)
     manager = JobManager(
         store,
         data_dir,
@@ -219,7 +226,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         workers=config.workers,
         retention_seconds=config.job_retention,
         retention_count=config.job_retention_count,
-        engines={"sql": sql_engine, "python": PythonEngine(), "shell": ShellEngine()},
+        engines=engines,
     )
     sessions = Sessions(config.session_timeout)
     threading.Thread(target=_warm_up, args=(tmp_dir,), daemon=True).start()
@@ -230,6 +237,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         yield
         manager.shutdown()
         sql_engine.close()
+        if spark_engine is not None:
+            spark_engine.close()
         store.close()
 
     app = FastAPI(

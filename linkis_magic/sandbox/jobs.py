@@ -372,6 +372,8 @@ class JobManager:
             self._finish(job, "Succeed", 0, "")
 
     def _pick_engine(self, job: Job) -> Engine | None:
+        if job.engine == "spark" and "spark" in self._engines:
+            return self._engines["spark"]  # --spark-master: every spark-* job runs on Spark
         if job.run_type in SQL_RUN_TYPES and job.engine in SQL_ENGINES:
             return self._engines.get("sql")
         if job.run_type in PYTHON_RUN_TYPES:

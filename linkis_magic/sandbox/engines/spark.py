@@ -1,0 +1,223 @@
+"""The optional Spark engine of the sandbox: real Spark jobs, real per-stage task counts.
+
+Only loaded when the sandbox is started with ``--spark-master URL`` (pyspark is the
+``linkis-magic[spark]`` extra). One SparkSession is shared by all jobs and started on first
+use; each Linkis job runs in its own Spark job group, so progress can be read per job from
+Spark's status tracker and a kill cancels exactly that group.
+
+Progress is reported as Linkis's Spark engine does: one ``progressInfo`` entry per Spark job
+(its stages' tasks added up) and the overall fraction of finished tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import traceback
+from typing import Any
+
+import sqlglot
+import sqlglot.errors
+
+from linkis_magic.sandbox import dolphin
+from linkis_magic.sandbox.engines import (
+    PYTHON_RUN_TYPES,
+    SQL_RUN_TYPES,
+    EngineError,
+    JobContext,
+    substitute,
+)
+
+#: statements whose rows are a result set (DDL/DML return an empty frame in Spark)
+_QUERY_KEYS = frozenset({"select", "with", "show", "describe", "desc", "explain", "values"})
+
+
+def split_spark_sql(code: str) -> list[str]:
+    """Statements of a cell in Spark SQL (sqlglot splits; comments and blanks dropped)."""
+    try:
+        parsed = sqlglot.parse(code, read="spark")
+    except sqlglot.errors.ParseError as exc:
+        raise EngineError(42001, f"SQL parse error (spark dialect): {exc}") from exc
+    return [expr.sql(dialect="spark") for expr in parsed if expr is not None]
+
+
+class SparkEngine:
+    """Runs sql/hql and python cells of ``spark-*`` jobs on a shared SparkSession."""
+
+    def __init__(self, master: str) -> None:
+        self._master = master
+        self._spark: Any = None
+        self._lock = threading.Lock()
+        self._stdout_lock = threading.Lock()  # redirect_stdout is process-wide
+
+    def _session(self, ctx: JobContext) -> Any:
+        with self._lock:
+            if self._spark is None:
+                from pyspark.sql import SparkSession
+
+                # The driver binds loopback like the sandbox itself, never another interface.
+                os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+                ctx.log("INFO", f"Starting the shared SparkSession on master {self._master}")
+                self._spark = (
+                    SparkSession.builder.master(self._master)
+                    .appName("linkis-sandbox")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.ui.showConsoleProgress", "false")
+                    .config("spark.sql.shuffle.partitions", "8")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                    .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                    .config("spark.sql.session.timeZone", "UTC")
+                    .getOrCreate()
+                )
+                self._spark.sparkContext.setLogLevel("WARN")
+            return self._spark
+
+    def close(self) -> None:
+        with self._lock:
+            if self._spark is not None:
+                self._spark.stop()
+                self._spark = None
+
+    def run(self, ctx: JobContext) -> None:
+        if ctx.run_type not in SQL_RUN_TYPES and ctx.run_type not in PYTHON_RUN_TYPES:
+            raise EngineError(
+                31002,
+                f"runType {ctx.run_type!r} is not supported by the sandbox's Spark engine "
+                "(pyspark): use sql/hql or py/python",
+            )
+        spark = self._session(ctx)
+        sc = spark.sparkContext
+        group = f"linkis-task-{ctx.task_id}"
+        done = threading.Event()
+        poller = threading.Thread(
+            target=self._poll_progress, args=(ctx, sc, group, done), daemon=True
+        )
+        unregister = ctx.on_cancel(lambda: sc.cancelJobGroup(group))
+        # Job groups are thread-local properties (pinned threads, Spark >= 3.2): set here, on
+        # the worker thread that runs the job's actions.
+        sc.setJobGroup(group, f"Linkis task {ctx.task_id}", interruptOnCancel=True)
+        poller.start()
+        try:
+            if ctx.run_type in SQL_RUN_TYPES:
+                self._run_sql(ctx, spark)
+            else:
+                self._run_python(ctx, spark)
+        except EngineError:
+            raise
+        except Exception as exc:
+            if ctx.cancelled:
+                ctx.log("WARN", "Spark job group cancelled: the job was killed")
+                return
+            raise EngineError(43001, f"Spark error: {_short(exc)}") from exc
+        finally:
+            done.set()
+            poller.join(timeout=5)
+            unregister()
+            sc.setLocalProperty("spark.jobGroup.id", None)
+        self._report(ctx, sc, group)
+
+    # -- code ------------------------------------------------------------------------------
+
+    def _run_sql(self, ctx: JobContext, spark: Any) -> None:
+        code = substitute(ctx.code, ctx.variables, strict=True)
+        statements = split_spark_sql(code)
+        if not statements:
+            raise EngineError(30010, "code is empty after preprocessing (only comments?)")
+        for index, sql in enumerate(statements, 1):
+            if ctx.cancelled:
+                return
+            ctx.log("INFO", f"Spark SQL statement {index}/{len(statements)}: {sql[:200]}")
+            frame = spark.sql(sql)
+            keyword = sql.lstrip("( \n\t").split(None, 1)[0].lower() if sql.strip() else ""
+            if keyword in _QUERY_KEYS and frame.columns:
+                self._write_frame(ctx, frame)
+            else:
+                frame.collect()  # run DDL/DML eagerly in this job group
+
+    def _run_python(self, ctx: JobContext, spark: Any) -> None:
+        code = substitute(ctx.code, ctx.variables, strict=False)
+        out = io.StringIO()
+        scope: dict[str, Any] = {
+            "spark": spark,
+            "sc": spark.sparkContext,
+            "linkis_show": lambda frame: self._write_frame(ctx, frame),
+        }
+        with self._stdout_lock, contextlib.redirect_stdout(out):
+            try:
+                exec(compile(code, f"<linkis task {ctx.task_id}>", "exec"), scope)
+            except Exception as exc:
+                if ctx.cancelled:
+                    return
+                for line in traceback.format_exc().splitlines():
+                    ctx.log("ERROR", line)
+                raise EngineError(43001, f"Python error: {_short(exc)}") from exc
+        text = out.getvalue()
+        if text:
+            dolphin.write_text(ctx.next_result_path(), text.rstrip("\n").split("\n"))
+
+    def _write_frame(self, ctx: JobContext, frame: Any) -> None:
+        """Collect a Spark DataFrame as Arrow and store it as a .dolphin table."""
+        table = frame.toArrow() if hasattr(frame, "toArrow") else _collect_arrow(frame)
+        rows = dolphin.write_arrow(ctx.next_result_path(), table)
+        ctx.log("INFO", f"Result set written: {rows} rows x {len(frame.columns)} columns")
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def _poll_progress(self, ctx: JobContext, sc: Any, group: str, done: threading.Event) -> None:
+        while not done.wait(0.2):
+            with contextlib.suppress(Exception):
+                self._report(ctx, sc, group)
+
+    def _report(self, ctx: JobContext, sc: Any, group: str) -> None:
+        tracker = sc.statusTracker()
+        entries: list[dict[str, Any]] = []
+        for job_id in sorted(tracker.getJobIdsForGroup(group)):
+            info = tracker.getJobInfo(job_id)
+            if info is None:
+                continue
+            total = done_tasks = running = failed = 0
+            for stage_id in info.stageIds:
+                stage = tracker.getStageInfo(stage_id)
+                if stage is None:
+                    continue
+                total += stage.numTasks
+                done_tasks += stage.numCompletedTasks
+                running += stage.numActiveTasks
+                failed += stage.numFailedTasks
+            if info.status == "SUCCEEDED":
+                done_tasks, running = max(done_tasks, total - failed), 0
+            entries.append(
+                {
+                    "id": f"jobId-{job_id}(linkis-spark-{ctx.task_id})",
+                    "succeedTasks": done_tasks,
+                    "failedTasks": failed,
+                    "runningTasks": running,
+                    "totalTasks": total,
+                }
+            )
+        entries = [e for e in entries if e["totalTasks"] > 0]
+        if not entries:
+            return
+        total_all = sum(e["totalTasks"] for e in entries)
+        fraction = sum(e["succeedTasks"] for e in entries) / total_all
+        ctx.progress(min(fraction, 1.0), entries)
+
+
+def _collect_arrow(frame: Any) -> Any:
+    """Spark 3.x: the Arrow batches behind toPandas(), as one pyarrow Table."""
+    import pyarrow as pa
+
+    batches = frame._collect_as_arrow()
+    if batches:
+        return pa.Table.from_batches(batches)
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return pa.Table.from_batches([], schema=to_arrow_schema(frame.schema))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:500] if text else type(exc).__name__
