@@ -11,48 +11,21 @@ Goal: median(Job) / median(raw) <= 1.3.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pandas as pd
 import requests
+from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
 
-USER, PASSWORD = "alice", "alice-secret"
 API = "/api/rest_j/v1/"
 BODY = {
     "executionContent": {"code": "select 1 as x", "runType": "sql"},
     "labels": {"engineType": "spark-3.2.1", "userCreator": f"{USER}-IDE"},
 }
-SANDBOX = ["-m", "linkis_magic.sandbox"]
 TERMINAL = {"Succeed", "Failed", "Cancelled", "Timeout"}
-
-
-@contextmanager
-def sandbox() -> Iterator[str]:
-    """A sandbox started through its CLI on a free port; yields its URL."""
-    with tempfile.TemporaryDirectory() as data:
-        args = [sys.executable, *SANDBOX, "--port", "0", "--data-dir", data]
-        args += ["--user", f"{USER}:{PASSWORD}", "--no-demo-data"]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            assert proc.stdout is not None
-            match = re.search(r"http://[\w.\-]+:\d+", proc.stdout.readline())
-            if not match:
-                raise RuntimeError("the sandbox did not start")
-            yield match.group(0)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            if proc.stdout is not None:
-                proc.stdout.close()
 
 
 def via_job(client: LinkisClient) -> float:

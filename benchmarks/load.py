@@ -21,24 +21,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.csv as pacsv
+from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.protocol import JobStatus
 
-USER, PASSWORD = "alice", "alice-secret"
 FAST_WARMUP = 30_000  # above results.FAST_PATH_ROWS, so the warm-up takes the CSV path too
-SANDBOX = ["-m", "linkis_magic.sandbox"]
 SQL = (
     "select cast(range as integer) as i, range * 1000000007 as big,"
     " cast(range as double) / 7 as x, 'name ' || range as s,"
@@ -46,26 +40,6 @@ SQL = (
     " timestamp '2000-01-01 00:00:00' + to_seconds(range) as ts"
     " from range({rows})"
 )
-
-
-@contextmanager
-def sandbox() -> Iterator[str]:
-    """A sandbox started through its CLI on a free port; yields its URL."""
-    with tempfile.TemporaryDirectory() as data:
-        args = [sys.executable, *SANDBOX, "--port", "0", "--data-dir", data]
-        args += ["--user", f"{USER}:{PASSWORD}", "--no-demo-data"]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            assert proc.stdout is not None
-            match = re.search(r"http://[\w.\-]+:\d+", proc.stdout.readline())
-            if not match:
-                raise RuntimeError("the sandbox did not start")
-            yield match.group(0)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            if proc.stdout is not None:
-                proc.stdout.close()
 
 
 def _status_kb(field: str) -> int:

@@ -11,10 +11,6 @@ log bytes transferred / log size <= 1.2.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -24,31 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
-
-USER, PASSWORD = "alice", "alice-secret"
-SANDBOX = ["-m", "linkis_magic.sandbox"]
-
-
-@contextmanager
-def sandbox() -> Iterator[str]:
-    """A sandbox started through its CLI on a free port; yields its URL."""
-    with tempfile.TemporaryDirectory() as data:
-        args = [sys.executable, *SANDBOX, "--port", "0", "--data-dir", data]
-        args += ["--user", f"{USER}:{PASSWORD}", "--no-demo-data"]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            assert proc.stdout is not None
-            match = re.search(r"http://[\w.\-]+:\d+", proc.stdout.readline())
-            if not match:
-                raise RuntimeError("the sandbox did not start")
-            yield match.group(0)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            if proc.stdout is not None:
-                proc.stdout.close()
 
 
 class Counting:
