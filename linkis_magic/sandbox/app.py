@@ -218,7 +218,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     if config.spark_master:
         from linkis_magic.sandbox.engines.spark import SparkEngine
 
-        spark_engine = engines["spark"] = SparkEngine(config.spark_master)
+        spark_engine = engines["spark"] = SparkEngine(config.spark_master, data_dir / "spark")
     manager = JobManager(
         store,
         data_dir,

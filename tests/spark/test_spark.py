@@ -47,6 +47,8 @@ class TestProgress:
             st for snap in snaps for st in snap.stages if st.total and st.succeeded < st.total
         ]
         assert seen_partial, "no snapshot showed a stage before its tasks were done"
+        driver = [line for line in job.log_lines if "[spark driver]" in line]
+        assert any("Job" in line and "finished" in line for line in driver), driver[-5:]
         (frame,) = job.frames()
         assert len(frame) == 100
         assert int(frame["n"].sum()) == 3_000_000

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import threading
 import traceback
+from pathlib import Path
 from typing import Any
 
 import sqlglot
@@ -29,6 +31,8 @@ from linkis_magic.sandbox.engines import (
     JobContext,
     substitute,
 )
+
+_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (\w+) (.*)$")
 
 #: statements whose rows are a result set (DDL/DML return an empty frame in Spark)
 _QUERY_KEYS = frozenset({"select", "with", "show", "describe", "desc", "explain", "values"})
@@ -46,8 +50,10 @@ def split_spark_sql(code: str) -> list[str]:
 class SparkEngine:
     """Runs sql/hql and python cells of ``spark-*`` jobs on a shared SparkSession."""
 
-    def __init__(self, master: str) -> None:
+    def __init__(self, master: str, work_dir: Path) -> None:
         self._master = master
+        self._work_dir = work_dir
+        self._driver_log = work_dir / "driver.log"
         self._spark: Any = None
         self._lock = threading.Lock()
         self._stdout_lock = threading.Lock()  # redirect_stdout is process-wide
@@ -59,6 +65,7 @@ class SparkEngine:
 
                 # The driver binds loopback like the sandbox itself, never another interface.
                 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+                log_config = self._write_log_config()
                 ctx.log("INFO", f"Starting the shared SparkSession on master {self._master}")
                 self._spark = (
                     SparkSession.builder.master(self._master)
@@ -70,10 +77,60 @@ class SparkEngine:
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                     .config("spark.sql.session.timeZone", "UTC")
+                    .config(
+                        "spark.driver.extraJavaOptions",
+                        f"-Dlog4j2.configurationFile=file:{log_config}",
+                    )
                     .getOrCreate()
                 )
-                self._spark.sparkContext.setLogLevel("WARN")
             return self._spark
+
+    def _write_log_config(self) -> Path:
+        """log4j2 for the driver: WARN and up, plus the DAGScheduler's job/stage lines, into a
+        file each job tails into its own log (Linkis shows the engine's log the same way)."""
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        path = self._work_dir / "log4j2.properties"
+        path.write_text(
+            "rootLogger.level = warn\n"
+            "rootLogger.appenderRef.file.ref = file\n"
+            "appender.file.type = File\n"
+            "appender.file.name = file\n"
+            f"appender.file.fileName = {self._driver_log}\n"
+            "appender.file.layout.type = PatternLayout\n"
+            "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss.SSS} %p %c{1}: %m%n\n"
+            "logger.dag.name = org.apache.spark.scheduler.DAGScheduler\n"
+            "logger.dag.level = info\n",
+            encoding="utf-8",
+        )
+        return path
+
+    def _forward_driver_log(self, ctx: JobContext, offset: int) -> int:
+        """Copy driver log lines written since ``offset`` into the job's log, with levels.
+
+        Jobs running at the same time share one driver, so their lines may interleave."""
+        try:
+            with self._driver_log.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return offset
+        end = data.rfind(b"\n") + 1  # whole lines only; the rest comes next time
+        for raw in data[:end].decode("utf-8", "replace").splitlines():
+            match = _LOG_LINE.match(raw)
+            if match:
+                level = {"ERROR": "ERROR", "FATAL": "ERROR", "WARN": "WARN"}.get(
+                    match.group(1), "INFO"
+                )
+                ctx.log(level, f"[spark driver] {match.group(2)}")
+            elif raw.strip():
+                ctx.log("INFO", f"[spark driver] {raw}")
+        return offset + end
+
+    def _log_offset(self) -> int:
+        try:
+            return self._driver_log.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def close(self) -> None:
         with self._lock:
@@ -92,8 +149,9 @@ class SparkEngine:
         sc = spark.sparkContext
         group = f"linkis-task-{ctx.task_id}"
         done = threading.Event()
+        log_offset = [self._log_offset()]
         poller = threading.Thread(
-            target=self._poll_progress, args=(ctx, sc, group, done), daemon=True
+            target=self._poll_progress, args=(ctx, sc, group, done, log_offset), daemon=True
         )
         unregister = ctx.on_cancel(lambda: sc.cancelJobGroup(group))
         # Job groups are thread-local properties (pinned threads, Spark >= 3.2): set here, on
@@ -115,6 +173,7 @@ class SparkEngine:
         finally:
             done.set()
             poller.join(timeout=5)
+            log_offset[0] = self._forward_driver_log(ctx, log_offset[0])
             unregister()
             sc.setLocalProperty("spark.jobGroup.id", None)
         self._report(ctx, sc, group)
@@ -166,10 +225,13 @@ class SparkEngine:
 
     # -- progress ----------------------------------------------------------------------------
 
-    def _poll_progress(self, ctx: JobContext, sc: Any, group: str, done: threading.Event) -> None:
+    def _poll_progress(
+        self, ctx: JobContext, sc: Any, group: str, done: threading.Event, offset: list[int]
+    ) -> None:
         while not done.wait(0.2):
             with contextlib.suppress(Exception):
                 self._report(ctx, sc, group)
+            offset[0] = self._forward_driver_log(ctx, offset[0])
 
     def _report(self, ctx: JobContext, sc: Any, group: str) -> None:
         tracker = sc.statusTracker()
