@@ -23,7 +23,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -497,14 +497,8 @@ class LinkisClient:
             "params": self._params(variables, startup, runtime, special),
             "source": _check_mapping(source, "source", stringify=True),
         }
-        started = time.monotonic()
-        since = datetime.now(timezone.utc)
-        try:
-            result = self.submit_raw(body)
-        except KeyboardInterrupt:
-            self._reap_interrupted(code, self.creator if creator is None else creator, since)
-            raise
-        return self._job_from(result, started)
+        creator_name = self.creator if creator is None else creator
+        return self._send_job(self.submit_raw, body, code, creator_name)
 
     def execute(
         self,
@@ -544,12 +538,22 @@ class LinkisClient:
             extra.setdefault("engineType", engine_type)
         if extra:
             body["labels"] = extra
+        return self._send_job(self.execute_raw, body, code, creator_name)
+
+    def _send_job(
+        self,
+        send: Callable[[dict[str, Any]], SubmitResult],
+        body: dict[str, Any],
+        code: str,
+        creator: str,
+    ) -> Job:
+        """POST a submit/execute body once; on Ctrl-C, find and kill what it may have started."""
         started = time.monotonic()
         since = datetime.now(timezone.utc)
         try:
-            result = self.execute_raw(body)
+            result = send(body)
         except KeyboardInterrupt:
-            self._reap_interrupted(code, creator_name, since)
+            self._reap_interrupted(code, creator, since)
             raise
         return self._job_from(result, started)
 
