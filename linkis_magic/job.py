@@ -10,6 +10,10 @@ Why the schedule looks the way it does (REFERENCE §3, §7, §10):
 * The first status call goes out ~20 ms after submit and the interval then grows by 1.5x up to
   about one second: a ``select 1`` is seen finished almost at once, and a 30-second job costs
   about one status call per second.
+* Once progress says every task is done while the job still runs (a Spark engine writing its
+  result sets), the end is near: the interval drops back to FINISH_POLL and grows again, so a
+  two-second job is not seen finished a second late. Jobs that report no progress (Python,
+  shell) keep the plain schedule.
 * Progress and log are fetched on the same ticks, never more than one of each per tick, and
   are skipped while they cannot have changed (progress before the job runs; progress/log back
   off while they keep coming back unchanged).
@@ -56,6 +60,7 @@ _log = logging.getLogger(__name__)
 FIRST_POLL = 0.02  # seconds after submit for the first status call
 BACKOFF = 1.5  # growth of the poll interval per tick
 MAX_INTERVAL = 1.0  # cap of the poll interval while the job runs
+FINISH_POLL = 0.1  # interval once progress reports every task done (then backs off again)
 AUX_MAX_INTERVAL = 4.0  # cap for progress/log while they keep coming back unchanged
 LOG_PAGE = 10000  # lines per log call (Linkis maps size=-1 to 10000 as well)
 OPENLOG_INTERVAL = 5.0  # openLog re-reads the whole file: rarely while a forgotten job runs
@@ -259,6 +264,7 @@ class Job:
         aux = _AuxSchedule()
         kill_sent_at: float | None = None
         failing_since: float | None = None
+        finishing = False
         # First tick FIRST_POLL after submit (not after wait() was called).
         first_at = begin
         if self._started_mono is not None and self._state is None:
@@ -300,8 +306,19 @@ class Job:
                     "(it keeps running; call wait() again or kill())",
                     state,
                 )
+            if not finishing and self._tasks_all_done():
+                finishing = True
+                interval = FINISH_POLL / BACKOFF  # the next sleep is FINISH_POLL
             interval = min(interval * BACKOFF, MAX_INTERVAL)
             self._sleep(interval, cancel if kill_sent_at is None else None, deadline)
+
+    def _tasks_all_done(self) -> bool:
+        """Progress is complete while the job still runs: only the engine's wrap-up is left."""
+        with self._lock:
+            stages = self._stages
+            return self._progress >= 1.0 and all(
+                st.succeeded + st.failed >= st.total for st in stages
+            )
 
     def _ride_out(self, exc: LinkisError, since: float | None) -> float:
         """Swallow a transient failure of one poll; re-raise once the grace time has passed."""

@@ -275,13 +275,19 @@ def _parse_csv(
         newlines_in_values=False,
         ignore_empty_lines=False,
     )
+    sinks = [_Sink(_kind(c.data_type), want) for c in columns]
+    # Numbers and dates are typed by the parser itself (Arrow's cast parsers, so the same
+    # values parse or fail as with a cast afterwards); the missing-value markers become
+    # nulls there. Text stays text: its markers are resolved below.
     convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
-        null_values=[],
+        column_types={
+            name: _PARSED_TYPES.get(sink.kind, pa.string())
+            for name, sink in zip(names, sinks, strict=True)
+        },
+        null_values=[*_MARKERS.to_pylist(), CSV_NULL],
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    sinks = [_Sink(_kind(c.data_type), want) for c in columns]
     ambiguous: list[list[pa.Array]] = [[] for _ in columns]
     count = 0
     try:
@@ -316,6 +322,10 @@ _NUMPY_DTYPES = {
 }
 
 
+_PARSED_TYPES = {"int": pa.int64(), "float": pa.float64(), "date": pa.date32()}
+"""Kinds the CSV reader converts while parsing (see `_parse_csv`)."""
+
+
 class _Sink:
     """Collects one column of the CSV stream straight into its final storage.
 
@@ -340,7 +350,12 @@ class _Sink:
         if self.data is None:
             self.chunks.append(col if self.kind == "string" else _null_markers(col, CSV_NULL))
             return
-        typed = _cast(self.kind, _null_markers(col, CSV_NULL))
+        if pa.types.is_string(col.type):
+            typed = _cast(self.kind, _null_markers(col, CSV_NULL))
+        elif self.kind == "date":
+            typed = pc.cast(col, pa.timestamp("s"))
+        else:
+            typed = col  # typed by the CSV reader
         end = offset + len(typed)
         if self.mask is not None and typed.null_count:
             self.mask[offset:end] = typed.is_null().to_numpy(zero_copy_only=False)

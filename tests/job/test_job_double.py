@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -10,7 +11,7 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout, TransportError
 from linkis_magic.job import Job, JobSnapshot
 from linkis_magic.protocol import JobStatus
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, error
+from tests.client.double import EXEC_ID, LinkisDouble, Reply, Request, envelope, error
 from tests.job.conftest import (
     LOG_PATH,
     TASK_ID,
@@ -301,6 +302,41 @@ class TestPollingBudget:
         assert len(gw.calls("GET", STATUS)) == 1
         assert len(gw.calls("GET", LOG)) == 1
         assert gw.calls("GET", PROGRESS) == []
+
+
+class TestFinishing:
+    """Once every task is done the end is near: the job is polled closely again."""
+
+    def test_polls_tighten_when_progress_reaches_all_tasks_done(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        start = time.monotonic()
+        tasks_done_at, ends_at = 1.5, 5.0  # seconds: then only the result write is left
+        answers: list[tuple[str, float]] = []
+
+        def status(_req: Request) -> Reply:
+            state = "Succeed" if time.monotonic() - start >= ends_at else "Running"
+            answers.append(("status", time.monotonic() - start))
+            return envelope({"status": state, "execID": EXEC_ID})
+
+        def progress(_req: Request) -> Reply:
+            elapsed = time.monotonic() - start
+            done = 100 if elapsed >= tasks_done_at else min(99, int(elapsed * 60))
+            answers.append(("all done" if done == 100 else "progress", elapsed))
+            info = {"id": "job-1", "succeedTasks": done, "failedTasks": 0}
+            info |= {"runningTasks": 100 - done, "totalTasks": 100}
+            return envelope({"progress": done / 100, "progressInfo": [info], "execID": EXEC_ID})
+
+        gw.on("GET", STATUS, status)
+        gw.on("GET", PROGRESS, progress)
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        assert make_job(client).wait() is JobStatus.SUCCEED
+        seen_done = next(t for kind, t in answers if kind == "all done")
+        running_after = [t for kind, t in answers if kind == "status" and seen_done <= t < ends_at]
+        # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:
+        # at most 3 status calls in this window. Restarting at 0.1 s gives 6-7.
+        assert len(running_after) >= 5, answers
 
 
 def test_double_routes_need_auth(gw: LinkisDouble) -> None:

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +159,18 @@ class SparkEngine:
         # the worker thread that runs the job's actions.
         sc.setJobGroup(group, f"Linkis task {ctx.task_id}", interruptOnCancel=True)
         poller.start()
+
+        def collected() -> None:
+            # Spark's tasks are done once the rows are on the driver: say so now rather than
+            # at the next poller tick, so clients know only the result write is left.
+            with contextlib.suppress(Exception):
+                self._report(ctx, sc, group)
+
         try:
             if ctx.run_type in SQL_RUN_TYPES:
-                self._run_sql(ctx, spark)
+                self._run_sql(ctx, spark, collected)
             else:
-                self._run_python(ctx, spark)
+                self._run_python(ctx, spark, collected)
         except EngineError:
             raise
         except Exception as exc:
@@ -180,7 +188,7 @@ class SparkEngine:
 
     # -- code ------------------------------------------------------------------------------
 
-    def _run_sql(self, ctx: JobContext, spark: Any) -> None:
+    def _run_sql(self, ctx: JobContext, spark: Any, collected: Callable[[], None]) -> None:
         code = substitute(ctx.code, ctx.variables, strict=True)
         statements = split_spark_sql(code)
         if not statements:
@@ -192,17 +200,17 @@ class SparkEngine:
             frame = spark.sql(sql)
             keyword = sql.lstrip("( \n\t").split(None, 1)[0].lower() if sql.strip() else ""
             if keyword in _QUERY_KEYS and frame.columns:
-                self._write_frame(ctx, frame)
+                self._write_frame(ctx, frame, collected)
             else:
                 frame.collect()  # run DDL/DML eagerly in this job group
 
-    def _run_python(self, ctx: JobContext, spark: Any) -> None:
+    def _run_python(self, ctx: JobContext, spark: Any, collected: Callable[[], None]) -> None:
         code = substitute(ctx.code, ctx.variables, strict=False)
         out = io.StringIO()
         scope: dict[str, Any] = {
             "spark": spark,
             "sc": spark.sparkContext,
-            "linkis_show": lambda frame: self._write_frame(ctx, frame),
+            "linkis_show": lambda frame: self._write_frame(ctx, frame, collected),
         }
         with self._stdout_lock, contextlib.redirect_stdout(out):
             try:
@@ -217,9 +225,11 @@ class SparkEngine:
         if text:
             dolphin.write_text(ctx.next_result_path(), text.rstrip("\n").split("\n"))
 
-    def _write_frame(self, ctx: JobContext, frame: Any) -> None:
+    def _write_frame(self, ctx: JobContext, frame: Any, collected: Callable[[], None]) -> None:
         """Collect a Spark DataFrame as Arrow and store it as a .dolphin table."""
         table = frame.toArrow() if hasattr(frame, "toArrow") else _collect_arrow(frame)
+        collected()
+        ctx.log("INFO", f"Collected {table.num_rows} rows from Spark; writing the result set")
         rows = dolphin.write_arrow(ctx.next_result_path(), table)
         ctx.log("INFO", f"Result set written: {rows} rows x {len(frame.columns)} columns")
 
