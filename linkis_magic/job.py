@@ -7,9 +7,10 @@ It never prints: displays and magics decide what to show.
 
 Why the schedule looks the way it does (REFERENCE §3, §7, §10):
 
-* The first status call goes out ~20 ms after submit and the interval then grows by 1.5x up to
-  about one second: a ``select 1`` is seen finished almost at once, and a 30-second job costs
-  about one status call per second.
+* The first status call goes out ~5 ms after submit, the next ones every 10 ms for 50 ms
+  (status only: log and progress wait until the job outlives that span or ends), and the
+  interval then grows by 1.5x up to about one second: a ``select 1`` is seen finished almost
+  at once, and a 30-second job costs about one status call per second.
 * Once progress says every task is done while the job still runs (a Spark engine writing its
   result sets), the end is near: the interval drops back to FINISH_POLL and grows again, so a
   two-second job is not seen finished a second late. Jobs that report no progress (Python,
@@ -57,7 +58,9 @@ __all__ = ["Job", "JobSnapshot"]
 
 _log = logging.getLogger(__name__)
 
-FIRST_POLL = 0.02  # seconds after submit for the first status call
+FIRST_POLL = 0.005  # seconds after submit for the first status call ...
+EARLY_POLL = 0.01  # ... then this interval (status only) ...
+EARLY_SPAN = 0.05  # ... for this long after it: a `select 1` on a healthy gateway ends here
 BACKOFF = 1.5  # growth of the poll interval per tick
 MAX_INTERVAL = 1.0  # cap of the poll interval while the job runs
 FINISH_POLL = 0.1  # interval once progress reports every task done (then backs off again)
@@ -260,15 +263,17 @@ class Job:
     ) -> JobStatus:
         begin = time.monotonic()
         deadline = None if timeout is None else begin + timeout
-        interval = FIRST_POLL
+        interval = EARLY_POLL
         aux = _AuxSchedule()
         kill_sent_at: float | None = None
         failing_since: float | None = None
         finishing = False
         # First tick FIRST_POLL after submit (not after wait() was called).
         first_at = begin
+        early_until = begin  # no status-only span for a job attached to or polled before
         if self._started_mono is not None and self._state is None:
             first_at = max(begin, self._started_mono + FIRST_POLL)
+            early_until = self._started_mono + FIRST_POLL + EARLY_SPAN
         self._sleep(first_at - time.monotonic(), cancel, deadline)
         while True:
             if cancel is not None and cancel.is_set() and kill_sent_at is None:
@@ -276,7 +281,7 @@ class Job:
                 self._try_kill()
                 interval = 0.1
             try:
-                changed, state = self._tick(aux)
+                changed, state = self._tick(aux, early=time.monotonic() < early_until)
             except (TransportError, ProtocolError) as exc:
                 failing_since = self._ride_out(exc, failing_since)
                 interval = min(max(interval, 0.2) * BACKOFF, MAX_INTERVAL)
@@ -308,8 +313,10 @@ class Job:
                 )
             if not finishing and self._tasks_all_done():
                 finishing = True
-                interval = FINISH_POLL / BACKOFF  # the next sleep is FINISH_POLL
-            interval = min(interval * BACKOFF, MAX_INTERVAL)
+                # The next sleep is at most FINISH_POLL (never longer than planned anyway).
+                interval = min(interval, FINISH_POLL / BACKOFF)
+            if now >= early_until:
+                interval = min(interval * BACKOFF, MAX_INTERVAL)
             self._sleep(interval, cancel if kill_sent_at is None else None, deadline)
 
     def _tasks_all_done(self) -> bool:
@@ -346,8 +353,12 @@ class Job:
         else:
             time.sleep(seconds)
 
-    def _tick(self, aux: _AuxSchedule) -> tuple[bool, JobStatus]:
-        """One poll: status, then progress and log when due. Returns (changed, state)."""
+    def _tick(self, aux: _AuxSchedule, early: bool = False) -> tuple[bool, JobStatus]:
+        """One poll: status, then progress and log when due. Returns (changed, state).
+
+        ``early`` ticks (the first EARLY_SPAN) ask for the status only, unless it is final: a
+        job that ends within them costs no log/progress calls before its final log read.
+        """
         previous = self._state
         state = self._fetch_status()
         now = time.monotonic()
@@ -357,6 +368,10 @@ class Job:
             # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
             self._settle_history(state)
         new_lines = 0
+        if early and not terminal:
+            with self._lock:
+                self._set_state(state)
+            return changed, state
         if terminal or aux.log_due(now, changed):
             new_lines = self._fetch_log(final=terminal)
             aux.log_done(now, new_lines > 0)

@@ -201,6 +201,11 @@ def linkis_type_for_arrow(arrow_type: pa.DataType) -> str:
 
 _STRING_LIKE = frozenset({"string", "char", "varchar", "array", "map", "list", "struct", "binary"})
 """Reported types whose cells are raw text: a literal "NULL" or "" is a value there."""
+_NEVER_BLANK = frozenset(
+    {"boolean", "short", "int", "long", "bigint", "float", "double", "decimal", "date", "timestamp"}
+)
+"""Reported types whose canonical cells (our writers' files) are never blank nor "NULL", so
+reading them skips those checks."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1174,7 +1179,7 @@ def _apply_policy(policy: _NullPolicy, kind: str, raw: pa.Array, canonical: bool
     is_null = pc.equal(raw, NULL_TOKEN)
     if kind == "void":
         is_null = pc.is_valid(raw)
-    elif kind not in _STRING_LIKE:
+    elif kind not in _STRING_LIKE and not (canonical and kind in _NEVER_BLANK):
         blank = pc.or_(pc.equal(pc.binary_length(raw), 0), pc.utf8_is_space(raw))
         null_text = pc.match_like(raw, OLD_NULL_TOKEN, ignore_case=True)
         is_null = pc.or_(pc.or_(is_null, null_text), blank)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -32,6 +33,22 @@ GONE = "The job you just executed has ended. This interface no longer provides a
 
 def states(*names: str) -> list[dict[str, str]]:
     return [{"status": n, "execID": EXEC_ID} for n in names]
+
+
+def running_for(seconds: float, final: str = "Succeed") -> Callable[[Request], Reply]:
+    """Status replies: Running for ``seconds`` from the first call, then ``final``.
+
+    Long enough to outlive the status-only polls right after submit, so the job's Running
+    ticks also read log and progress.
+    """
+    first: list[float] = []
+
+    def reply(_req: Request) -> Reply:
+        first.append(time.monotonic())
+        state = final if first[-1] - first[0] >= seconds else "Running"
+        return envelope({"status": state, "execID": EXEC_ID})
+
+    return reply
 
 
 def no_progress(gw: LinkisDouble) -> None:
@@ -120,7 +137,12 @@ class TestLog:
     ) -> None:
         lines = [f"2024-01-01 10:00:00.001 INFO line {i}" for i in range(2000)]
         script = LogScript(lines, reveal=700)
-        gw.on("GET", STATUS, *states("Running", "Running", "Running", "Succeed"))
+
+        def status(_req: Request) -> Reply:  # the job ends once its log is all written
+            done = script.available >= len(lines)
+            return envelope({"status": "Succeed" if done else "Running", "execID": EXEC_ID})
+
+        gw.on("GET", STATUS, status)
         gw.on("GET", LOG, script)
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         no_progress(gw)
@@ -165,7 +187,7 @@ class TestLog:
     def test_snapshot_new_lines_are_only_the_unseen_ones(
         self, gw: LinkisDouble, client: LinkisClient
     ) -> None:
-        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", STATUS, running_for(0.15))
         gw.on("GET", LOG, LogScript(["a", "b", "c"], reveal=2))
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         no_progress(gw)
@@ -184,7 +206,7 @@ class TestProgress:
     """Progress and stages reach the snapshots."""
 
     def test_stages_are_reported(self, gw: LinkisDouble, client: LinkisClient) -> None:
-        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", STATUS, running_for(0.15))
         gw.on("GET", LOG, LogScript([]))
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         info = [
@@ -193,7 +215,7 @@ class TestProgress:
         gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": info, "execID": EXEC_ID})
         snaps: list[JobSnapshot] = []
         make_job(client).wait(on_update=snaps.append)
-        running = [s for s in snaps if s.state is JobStatus.RUNNING]
+        running = [s for s in snaps if s.state is JobStatus.RUNNING and s.stages]
         assert running and running[0].progress == 0.5
         assert running[0].stages[0].succeeded == 4 and running[0].stages[0].total == 8
 
@@ -274,7 +296,7 @@ class TestFinalProgress:
             info = {"id": "job-1", "succeedTasks": done, "failedTasks": 0}
             return {**info, "runningTasks": running, "totalTasks": 100}
 
-        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", STATUS, running_for(0.15))
         gw.on(
             "GET",
             PROGRESS,
@@ -337,6 +359,23 @@ class TestFinishing:
         # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:
         # at most 3 status calls in this window. Restarting at 0.1 s gives 6-7.
         assert len(running_after) >= 5, answers
+
+    def test_short_job_polls_status_only_until_it_ends(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        """Right after submit only the status is asked (every 10 ms); the log is read once at
+        the end, progress never: a 30 ms job costs a handful of small calls."""
+        gw.on("GET", STATUS, *states("Running", "Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["one", "two"]))
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        no_progress(gw)
+        client.login()  # done before submit in real use; a cold first login can take 50 ms
+        job = make_job(client)
+        job.wait()
+        assert len(gw.calls("GET", STATUS)) == 3
+        assert len(gw.calls("GET", LOG)) == 1
+        assert gw.calls("GET", PROGRESS) == []
+        assert job.log_lines == ["one", "two"]
 
 
 def test_double_routes_need_auth(gw: LinkisDouble) -> None:
