@@ -294,6 +294,38 @@ class TestRendering:
         assert dolphin.count_rows(path) == 300_000
         assert dolphin.read_page(path, 100_000, 3, "LINKIS_NULL") == [["x"], [None], ["y"]]
 
+    def test_chunk_layout_does_not_change_the_file(self, tmp_path: Path) -> None:
+        """Spark hands over 10,000-row chunks, other sources other layouts; the bytes (and
+        so every page) must not depend on it, across the writer's 131,072-row batches."""
+        n = 300_000
+        ids = pa.array(range(n), pa.int64())
+        names = pa.array([None if i % 7 == 0 else f"n{i}" for i in range(n)], pa.string())
+        whole = pa.table({"id": ids, "name": names})
+        chunked = pa.table(
+            {
+                "id": pa.chunked_array([ids.slice(i, 10_000) for i in range(0, n, 10_000)]),
+                "name": pa.chunked_array([names.slice(i, 7_000) for i in range(0, n, 7_000)]),
+            }
+        )
+        a, b = tmp_path / "_0.dolphin", tmp_path / "_1.dolphin"
+        assert dolphin.write_arrow(a, whole) == n
+        assert dolphin.write_arrow(b, chunked) == n
+        assert a.read_bytes() == b.read_bytes()
+        page = dolphin.read_page(b, 131_072 // 2 + 1, 2, "LINKIS_NULL")  # rows 131,072-3
+        assert page == [["131072", "n131072"], ["131073", "n131073"]]
+
+    def test_wide_length_ranges_match_the_row_writer(self, tmp_path: Path) -> None:
+        """Field lengths spread over more than the lookup span take the cast path; the bytes
+        stay those of the per-row writer."""
+        rows = [(1, "x"), (2, "y" * 6000), (3, ""), (4, None)]
+        a, b = tmp_path / "_0.dolphin", tmp_path / "_1.dolphin"
+        table = pa.table(
+            {"id": pa.array([r[0] for r in rows], pa.int32()), "s": [r[1] for r in rows]}
+        )
+        dolphin.write_arrow(a, table)
+        dolphin.write_table(b, [("id", "int"), ("s", "string")], rows)
+        assert a.read_bytes() == b.read_bytes()
+
 
 class TestNullValue:
     """openFile's nullValue rules (§5.3) for NULLs, "NULL" text and empty strings."""
