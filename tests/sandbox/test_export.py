@@ -82,6 +82,25 @@ class TestCsvBytes:
             "5,",
         ]
 
+    def test_nulls_of_typed_columns_become_null_value(self, tmp_path: Path) -> None:
+        """Our own (canonical) files skip the blank checks of typed columns; their NULLs must
+        still be replaced."""
+        path = tmp_path / "_2.dolphin"
+        table = pa.table(
+            {
+                "i": pa.array([1, None], pa.int64()),
+                "x": pa.array([None, 0.5], pa.float64()),
+                "d": pa.array([dt.date(2024, 1, 2), None], pa.date32()),
+                "b": pa.array([None, True], pa.bool_()),
+            }
+        )
+        dolphin.write_arrow(path, table)
+        assert csv(path, null_value="\\N").decode().splitlines() == [
+            "i,x,d,b",
+            "1,\\N,2024-01-02,\\N",
+            "\\N,0.5,\\N,true",
+        ]
+
     def test_custom_null_value(self, tricky: Path) -> None:
         assert csv(tricky, null_value="\\N").decode().splitlines()[2:4] == ["2,\\N", "3,\\N"]
 
