@@ -367,18 +367,15 @@ class Job:
         if terminal:
             # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
             self._settle_history(state)
+        quiet = early and not terminal
         new_lines = 0
-        if early and not terminal:
-            with self._lock:
-                self._set_state(state)
-            return changed, state
-        if terminal or aux.log_due(now, changed):
+        if not quiet and (terminal or aux.log_due(now, changed)):
             new_lines = self._fetch_log(final=terminal)
             aux.log_done(now, new_lines > 0)
         progress_changed = False
         if terminal:
             progress_changed = self._final_progress(state)
-        elif state not in _WAITING and aux.progress_due(now, changed):
+        elif not quiet and state not in _WAITING and aux.progress_due(now, changed):
             old = (self._progress, self._stages)
             try:
                 prog = self._fetch_progress()

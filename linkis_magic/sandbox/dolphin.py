@@ -504,6 +504,10 @@ def _fill(arr: pa.Array, text: str) -> pa.Array:
     return pc.fill_null(arr, text) if arr.null_count else arr
 
 
+_LOOKUP_SPAN = 4096
+"""Widest range of lengths rendered through a lookup table (beyond it, a plain cast)."""
+
+
 def _int_text(values: pa.Array, width: int = 0) -> pa.Array:
     """Decimal text of non-negative ints, zero-padded to `width`.
 
@@ -521,9 +525,6 @@ def _int_text(values: pa.Array, width: int = 0) -> pa.Array:
     fmt = f"{{:0{width}d}}"
     table = pa.array([fmt.format(v) for v in range(lo, hi + 1)], pa.string())
     return table.take(pc.subtract(values, pa.scalar(lo, values.type)) if lo else values)
-
-
-_LOOKUP_SPAN = 4096
 
 
 def _encode_batch(

@@ -325,6 +325,23 @@ class TestPollingBudget:
         assert len(gw.calls("GET", LOG)) == 1
         assert gw.calls("GET", PROGRESS) == []
 
+    def test_short_job_polls_status_only_until_it_ends(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        """Right after submit only the status is asked (every 10 ms); the log is read once at
+        the end, progress never: a 30 ms job costs a handful of small calls."""
+        gw.on("GET", STATUS, *states("Running", "Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["one", "two"]))
+        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
+        no_progress(gw)
+        client.login()  # done before submit in real use; a cold first login can take 50 ms
+        job = make_job(client)
+        job.wait()
+        assert len(gw.calls("GET", STATUS)) == 3
+        assert len(gw.calls("GET", LOG)) == 1
+        assert gw.calls("GET", PROGRESS) == []
+        assert job.log_lines == ["one", "two"]
+
 
 class TestFinishing:
     """Once every task is done the end is near: the job is polled closely again."""
@@ -359,23 +376,6 @@ class TestFinishing:
         # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:
         # at most 3 status calls in this window. Restarting at 0.1 s gives 6-7.
         assert len(running_after) >= 5, answers
-
-    def test_short_job_polls_status_only_until_it_ends(
-        self, gw: LinkisDouble, client: LinkisClient
-    ) -> None:
-        """Right after submit only the status is asked (every 10 ms); the log is read once at
-        the end, progress never: a 30 ms job costs a handful of small calls."""
-        gw.on("GET", STATUS, *states("Running", "Running", "Succeed"))
-        gw.on("GET", LOG, LogScript(["one", "two"]))
-        gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
-        no_progress(gw)
-        client.login()  # done before submit in real use; a cold first login can take 50 ms
-        job = make_job(client)
-        job.wait()
-        assert len(gw.calls("GET", STATUS)) == 3
-        assert len(gw.calls("GET", LOG)) == 1
-        assert gw.calls("GET", PROGRESS) == []
-        assert job.log_lines == ["one", "two"]
 
 
 def test_double_routes_need_auth(gw: LinkisDouble) -> None:
