@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkis_magic.sandbox import dolphin
+from linkis_magic.sandbox.parallel import ordered_map
 
 __all__ = [
     "CSV_CONTENT_TYPE",
@@ -63,10 +64,6 @@ def _decorate(col: pa.Array, quote_retouch: bool, keep_newline: bool) -> pa.Arra
         value = pc.replace_substring(value, "\n", " ")
     blank = pc.or_(pc.equal(pc.utf8_length(col), 0), pc.utf8_is_space(col))
     return pc.if_else(blank, col, value)
-
-
-def _fill(arr: pa.Array, text: str) -> pa.Array:
-    return pc.fill_null(arr, text) if arr.null_count else arr
 
 
 def _encoder(charset: str) -> codecs.CodecInfo | None:
@@ -126,11 +123,13 @@ def export_csv(
 
     def lines(batch: pa.RecordBatch) -> pa.Array:
         # String.valueOf(null) is "null": only reachable with nullValue=LINKIS_NULL.
-        cols = [_decorate(_fill(c, "null"), quote_retouch, keep_newline) for c in batch.columns]
+        cols = [
+            _decorate(pc.fill_null(c, "null"), quote_retouch, keep_newline) for c in batch.columns
+        ]
         cols[-1] = pc.binary_join_element_wise(cols[-1], "\n", "")
         return pc.binary_join_element_wise(*cols, sep)
 
-    for text in dolphin.parallel_map(lines, (b for b in batches if b.num_rows)):
+    for text in ordered_map(lines, (b for b in batches if b.num_rows)):
         _write_text(out, text, codec)
 
 

@@ -51,7 +51,7 @@ def spec_text(line: bytes) -> bytes:
 
 
 def drop_sidecar(path: Path) -> None:
-    dolphin.sidecar_path(path).unlink()
+    dolphin.index_path(path).unlink()
 
 
 class TestWorkedExample:
@@ -127,7 +127,7 @@ class TestHandWrittenFiles:
     def test_scan_index_keeps_normalizing(self, foreign: Path) -> None:
         """The index remembered after scanning a foreign file does not skip normalization."""
         first = dolphin.read_arrow(foreign).to_pylist()
-        assert dolphin.sidecar_path(foreign).exists()
+        assert dolphin.index_path(foreign).exists()
         assert dolphin.read_arrow(foreign).to_pylist() == first
         assert dolphin.read_page(foreign, 1, 1, None) == [
             ["7", "15000000000", "2024-01-01 10:00:00", "100", "1", "x"]
@@ -472,7 +472,7 @@ class TestRoundTrip:
         assert a.read_bytes() == b.read_bytes()
         before = (dolphin.read_arrow(a), dolphin.read_page(a, 1, 100, "LINKIS_NULL"))
         drop_sidecar(a)
-        dolphin.columns_sidecar_path(a).unlink()
+        dolphin.columns_path(a).unlink()
         assert (dolphin.read_arrow(a), dolphin.read_page(a, 1, 100, "LINKIS_NULL")) == before
 
     @settings(max_examples=40, deadline=None)
@@ -511,8 +511,8 @@ class TestSidecar:
         )
 
     def test_names_are_hidden(self, path: Path) -> None:
-        side = dolphin.sidecar_path(path)
-        cols = dolphin.columns_sidecar_path(path)
+        side = dolphin.index_path(path)
+        cols = dolphin.columns_path(path)
         assert side.name == "._0.dolphin.idx"
         assert cols.name == "._0.dolphin.arrow"
         assert sorted(p.name for p in path.parent.iterdir()) == [cols.name, side.name, path.name]
@@ -522,7 +522,7 @@ class TestSidecar:
 
     def test_columns_sidecar_missing_or_cut(self, path: Path) -> None:
         before = self.snapshot(path)
-        cols = dolphin.columns_sidecar_path(path)
+        cols = dolphin.columns_path(path)
         data = cols.read_bytes()
         cols.write_bytes(data[: len(data) // 2])
         assert self.snapshot(path) == before
@@ -531,7 +531,7 @@ class TestSidecar:
 
     def test_rewrite_drops_columns_sidecar(self, path: Path) -> None:
         dolphin.write_table(path, [("x", "string")], [("only",)])
-        assert not dolphin.columns_sidecar_path(path).exists()
+        assert not dolphin.columns_path(path).exists()
         assert dolphin.read_arrow(path).to_pylist() == [{"x": "only"}]
 
     def test_missing(self, path: Path) -> None:
@@ -541,7 +541,7 @@ class TestSidecar:
 
     def test_stale_after_rewrite(self, path: Path) -> None:
         """A file rewritten by someone else (sidecar left behind) is read from its bytes."""
-        side = dolphin.sidecar_path(path)
+        side = dolphin.index_path(path)
         old_index = side.read_bytes()
         dolphin.write_table(path, [("x", "string")], [("only",)])
         side.write_bytes(old_index)
@@ -552,7 +552,7 @@ class TestSidecar:
         """An atomic rewrite of equal size and (coarse) mtime is caught by the inode."""
         path = tmp_path / "_0.dolphin"
         dolphin.write_table(path, [("x", "string")], [("aaaa",), ("bbbb",)])
-        side = dolphin.sidecar_path(path)
+        side = dolphin.index_path(path)
         old_index, old_stat = side.read_bytes(), path.stat()
         dolphin.write_table(path, [("x", "string")], [("y" * 29,)])
         assert path.stat().st_size == old_stat.st_size
@@ -569,7 +569,7 @@ class TestSidecar:
 
     def test_garbage_sidecar(self, path: Path) -> None:
         before = self.snapshot(path)
-        dolphin.sidecar_path(path).write_bytes(b"nonsense")
+        dolphin.index_path(path).write_bytes(b"nonsense")
         assert self.snapshot(path) == before
 
 

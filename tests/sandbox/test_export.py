@@ -134,8 +134,8 @@ class TestCsvBytes:
 
     def test_sidecar_missing_same_bytes(self, tricky: Path, numbers: Path) -> None:
         before = [csv(tricky), csv(numbers, limit=6000)]
-        dolphin.sidecar_path(tricky).unlink()
-        dolphin.sidecar_path(numbers).unlink()
+        dolphin.index_path(tricky).unlink()
+        dolphin.index_path(numbers).unlink()
         assert [csv(tricky), csv(numbers, limit=6000)] == before
 
     def test_empty_file(self, tmp_path: Path) -> None:

@@ -1,0 +1,67 @@
+"""Linkis `.dolphin` result-set files: the sandbox's only reader and writer of them.
+
+The gateway's openFile, fileInfo and resultsetToExcel all read through here, so they see
+exactly what a Linkis engine would have written (docs/linkis-protocol.md §6):
+
+- `format`: the byte layout, type names and how values are rendered as text;
+- `writer`: `write_table` (Python rows), `write_text` (lines), `write_arrow` (vectorized);
+- `reader`: `read_header`, `count_rows`, `read_page` (openFile), `iter_batches` (exports);
+- `values`: how stored cells read back (nullValue rules, normalizing other writers' text);
+- `sidecars`: the hidden offset index and Arrow copy our writers leave next to each file.
+
+Writes are atomic (hidden temporary file + rename), so a reader never sees half a file.
+"""
+
+from linkis_magic.sandbox.dolphin.format import (
+    HTML,
+    IO,
+    MAGIC,
+    NULL_TOKEN,
+    OLD_NULL_TOKEN,
+    PICTURE,
+    TABLE,
+    TEXT,
+    DolphinFormatError,
+    EmptyResultError,
+    PathLike,
+    linkis_type_for_arrow,
+    normalize_type,
+    render_value,
+)
+from linkis_magic.sandbox.dolphin.reader import (
+    count_rows,
+    iter_batches,
+    read_arrow,
+    read_header,
+    read_page,
+)
+from linkis_magic.sandbox.dolphin.sidecars import columns_path, index_path, is_sidecar_name
+from linkis_magic.sandbox.dolphin.writer import write_arrow, write_table, write_text
+
+__all__ = [
+    "HTML",
+    "IO",
+    "MAGIC",
+    "NULL_TOKEN",
+    "OLD_NULL_TOKEN",
+    "PICTURE",
+    "TABLE",
+    "TEXT",
+    "DolphinFormatError",
+    "EmptyResultError",
+    "PathLike",
+    "columns_path",
+    "count_rows",
+    "index_path",
+    "is_sidecar_name",
+    "iter_batches",
+    "linkis_type_for_arrow",
+    "normalize_type",
+    "read_arrow",
+    "read_header",
+    "read_page",
+    "render_value",
+    "write_arrow",
+    "write_table",
+    "write_text",
+]
