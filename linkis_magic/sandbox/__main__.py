@@ -18,7 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from linkis_magic.sandbox.app import SandboxConfig, create_app
+from linkis_magic.sandbox.app import create_app
+from linkis_magic.sandbox.config import SandboxConfig
 
 _NAME = re.compile(r"[a-z0-9_][a-z0-9_.\-]{0,63}")  # user names become directory names
 

@@ -1,4 +1,6 @@
-"""CSV and xlsx downloads of a `.dolphin` result set, as resultsetToExcel writes them (§5.7).
+"""CSV and xlsx downloads of a `.dolphin` result set, as resultsetToExcel writes them.
+
+Section numbers (§) refer to docs/linkis-protocol.md; this is its §5.7.
 
 Linkis' CSV is deliberately *not* RFC 4180: values are joined with the separator as they are
 (a comma inside a value is not quoted), every line ends with "\\n", and the only "escaping" is
@@ -7,7 +9,8 @@ replacing newlines inside values by spaces. Clients must cope with that, so the 
 produce exactly that.
 
 CSV is built column-wise with pyarrow.compute on record batches from `dolphin.iter_batches`,
-so exporting a million rows costs no per-row Python.
+so exporting a million rows costs no per-row Python. `export` is the one entry point of
+the download route: it picks the writer by `ExportOptions.output_file_type`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import codecs
 import datetime as _dt
 import decimal
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pyarrow as pa
@@ -26,8 +30,10 @@ from linkis_magic.sandbox.parallel import ordered_map
 __all__ = [
     "CSV_CONTENT_TYPE",
     "DEFAULT_ROW_CAP",
+    "OUTPUT_FILE_TYPES",
     "XLSX_CONTENT_TYPE",
     "ExportError",
+    "ExportOptions",
     "export",
     "export_csv",
     "export_xlsx",
@@ -37,6 +43,8 @@ DEFAULT_ROW_CAP = 5000
 """`wds.linkis.workspace.resultset.download.maxsize.csv` / `.excel` when limit is 0."""
 CSV_CONTENT_TYPE = "text/plain"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OUTPUT_FILE_TYPES = ("csv", "xlsx")
+"""The values of `outputFileType` Linkis accepts (exactly; anything else is 80015)."""
 _XLSX_MAX_ROWS = 1_048_576
 
 
@@ -212,13 +220,51 @@ def export_xlsx(
         workbook.close()
 
 
-def export(path: dolphin.PathLike, out: BinaryIO, output_file_type: str, **options: Any) -> str:
-    """Dispatch on resultsetToExcel's `outputFileType` (exactly "csv" or "xlsx", else 80015);
-    returns the Content-Type of the body written to `out`."""
-    if output_file_type == "csv":
-        export_csv(path, out, **options)
+@dataclass(frozen=True)
+class ExportOptions:
+    """resultsetToExcel's parameters, with Linkis's defaults (§5.7).
+
+    `separator` "t" means tab; `null_value` replaces NULL and empty cells ("BLANK": empty);
+    `limit` 0 caps the rows at DEFAULT_ROW_CAP. `sheet_name` and `auto_format` are xlsx's,
+    `separator`, `charset`, `quote_retouch` and `keep_newline` CSV's.
+    """
+
+    output_file_type: str = "csv"
+    separator: str = ","
+    charset: str = "utf-8"
+    null_value: str = "NULL"
+    limit: int = 0
+    quote_retouch: bool = False
+    keep_newline: bool = False
+    sheet_name: str = "result"
+    auto_format: bool = False
+
+
+def export(path: dolphin.PathLike, out: BinaryIO, options: ExportOptions) -> str:
+    """Write the download `options` ask for to `out`; returns its Content-Type (without a
+    charset). An `output_file_type` other than exactly "csv" or "xlsx" is 80015."""
+    if options.output_file_type == "csv":
+        export_csv(
+            path,
+            out,
+            separator=options.separator,
+            charset=options.charset,
+            null_value=options.null_value,
+            limit=options.limit,
+            quote_retouch=options.quote_retouch,
+            keep_newline=options.keep_newline,
+        )
         return CSV_CONTENT_TYPE
-    if output_file_type == "xlsx":
-        export_xlsx(path, out, **options)
+    if options.output_file_type == "xlsx":
+        export_xlsx(
+            path,
+            out,
+            sheet_name=options.sheet_name,
+            null_value=options.null_value,
+            limit=options.limit,
+            auto_format=options.auto_format,
+        )
         return XLSX_CONTENT_TYPE
-    raise ExportError(f"unsupported outputFileType {output_file_type!r}: use csv or xlsx", 80015)
+    raise ExportError(
+        f"unsupported outputFileType {options.output_file_type!r}: use csv or xlsx", 80015
+    )

@@ -221,12 +221,13 @@ class TestDispatch:
 
     def test_types(self, tricky: Path) -> None:
         out = io.BytesIO()
-        assert export.export(tricky, out, "csv") == "text/plain"
+        assert export.export(tricky, out, export.ExportOptions()) == "text/plain"
         assert out.getvalue().startswith(b"id,name\n")
-        assert export.export(tricky, io.BytesIO(), "xlsx") == export.XLSX_CONTENT_TYPE
+        xlsx = export.ExportOptions(output_file_type="xlsx")
+        assert export.export(tricky, io.BytesIO(), xlsx) == export.XLSX_CONTENT_TYPE
 
     @pytest.mark.parametrize("kind", ["CSV", "xls", ""])
     def test_unknown(self, tricky: Path, kind: str) -> None:
         with pytest.raises(export.ExportError) as info:
-            export.export(tricky, io.BytesIO(), kind)
+            export.export(tricky, io.BytesIO(), export.ExportOptions(output_file_type=kind))
         assert info.value.code == 80015

@@ -1,0 +1,22 @@
+"""What the command line configures (`python -m linkis_magic.sandbox --help`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class SandboxConfig:
+    """Settings of one sandbox gateway; secrets are kept out of the repr."""
+
+    data_dir: Path
+    users: dict[str, str] = field(repr=False)
+    tokens: frozenset[str] = field(default=frozenset(), repr=False)
+    session_timeout: float = 3600.0
+    workers: int = 4
+    job_retention: float = 3600.0
+    job_retention_count: int = 1000
+    instance: str = "127.0.0.1:9001"
+    demo_data: bool = True
+    spark_master: str | None = None

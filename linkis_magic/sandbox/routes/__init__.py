@@ -1,0 +1,55 @@
+"""The Linkis REST routes of the sandbox, one APIRouter per Linkis service.
+
+`user` (login, sessions), `entrance` (submit, status, progress, log, kill), `jobhistory`
+(task rows) and `filesystem` (result listings, pages, logs, downloads); `app.create_app`
+mounts them under `errors.PREFIX`. Routes get the caller from `auth.CurrentUser` and the
+gateway's parts from `state.GatewayDep`; query parameters are read by hand, as Linkis's
+controllers do, so a bad one is an envelope with Linkis's message. This module holds the
+small helpers they share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from linkis_magic.sandbox.errors import ApiError
+
+_ERROR_LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})? (?:SYSTEM-)?ERROR ")
+_WARN_LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})? (?:SYSTEM-)?WARN ")
+
+
+def query_int(value: str | None, name: str, default: int) -> int:
+    """An integer query parameter (absent or empty: `default`; else status 1 if not a number)."""
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(1, f"parameter {name} must be an integer, got {value!r}") from None
+
+
+def query_bool(value: str | None, default: bool) -> bool:
+    """A boolean query parameter: "true" in any case is true, anything else false."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() == "true"
+
+
+def split_log(lines: Iterable[str], *, terminate: bool) -> list[str]:
+    """The 4-slot log array [error, warn, info, all] (docs/linkis-protocol.md §3.7, §5.5);
+    `terminate` ends every line with "\\n" (openLog) instead of joining them (entrance log)."""
+    slots: list[list[str]] = [[], [], [], []]
+    for line in lines:
+        if not line.strip():
+            continue
+        if _ERROR_LINE.search(line):
+            slots[0].append(line)
+        elif _WARN_LINE.search(line):
+            slots[1].append(line)
+        else:
+            slots[2].append(line)
+        slots[3].append(line)
+    if terminate:
+        return ["".join(x + "\n" for x in slot) for slot in slots]
+    return ["\n".join(slot) for slot in slots]
