@@ -110,58 +110,37 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.workers < 1:
-        print("--workers must be at least 1", file=sys.stderr)
-        return 2
-    generated: str | None = None
+def _login_users(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
+    """The --user pairs, or your OS user with a generated password (then also returned)."""
     users = dict(args.user)
-    if not users:
-        generated = secrets.token_urlsafe(12)
-        name = re.sub(r"[^a-z0-9_.\-]", "_", getpass.getuser().lower())
-        users = {name if _NAME.fullmatch(name) else "sandbox": generated}
-    data_dir = (args.data_dir or _default_data_dir()).expanduser()
-    if args.spark_master:
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            print(
-                "--spark-master needs pyspark: pip install 'linkis-magic[spark]'",
-                file=sys.stderr,
-            )
-            return 2
+    if users:
+        return users, None
+    generated = secrets.token_urlsafe(12)
+    name = re.sub(r"[^a-z0-9_.\-]", "_", getpass.getuser().lower())
+    return {name if _NAME.fullmatch(name) else "sandbox": generated}, generated
 
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (OSError if the address is taken or unknown)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
     # listening socket says it is TCP; with protocol 0 every keep-alive reply waited ~40 ms
     # for Nagle + delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
-    except OSError as exc:
-        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     sock.listen(128)
-    port = sock.getsockname()[1]
-    shown_host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    return sock
 
-    config = SandboxConfig(
-        data_dir=data_dir,
-        users=users,
-        tokens=frozenset(args.token),
-        session_timeout=args.session_timeout,
-        workers=args.workers,
-        job_retention=args.job_retention,
-        job_retention_count=args.job_retention_count,
-        instance=f"{args.host}:{port}",
-        demo_data=not args.no_demo_data,
-        spark_master=args.spark_master,
-    )
-    app = create_app(config)
 
-    url = f"http://{shown_host}:{port}"
+def _announce(
+    args: argparse.Namespace, url: str, data_dir: Path, users: dict[str, str], generated: str | None
+) -> None:
+    """The first stdout line (URL and how to log in), and a warning off loopback."""
     if generated is not None:
         (name,) = users
         how = f"log in as {name} with password {generated}"
@@ -178,6 +157,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    users, generated = _login_users(args)
+    data_dir = (args.data_dir or _default_data_dir()).expanduser()
+    if args.spark_master:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            print(
+                "--spark-master needs pyspark: pip install 'linkis-magic[spark]'",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    app = create_app(
+        SandboxConfig(
+            data_dir=data_dir,
+            users=users,
+            tokens=frozenset(args.token),
+            session_timeout=args.session_timeout,
+            workers=args.workers,
+            job_retention=args.job_retention,
+            job_retention_count=args.job_retention_count,
+            instance=f"{args.host}:{port}",
+            demo_data=not args.no_demo_data,
+            spark_master=args.spark_master,
+        )
+    )
+    shown_host = f"[{args.host}]" if sock.family == socket.AF_INET6 else args.host
+    _announce(args, f"http://{shown_host}:{port}", data_dir, users, generated)
 
     import uvicorn
 

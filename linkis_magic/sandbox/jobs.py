@@ -1,8 +1,8 @@
 """Job lifecycle of the sandbox: queue, worker pool, states, per-job log, progress, kill.
 
-States follow Linkis (REFERENCE §3.4): Inited on submit, Scheduled when a worker takes the
-job, Running while the engine runs it, then Succeed / Failed / Cancelled. Every transition
-is persisted to the `TaskStore` so jobhistory sees it.
+States follow Linkis (docs/linkis-protocol.md §3.4): Inited on submit, Scheduled when a
+worker takes the job, Running while the engine runs it, then Succeed / Failed / Cancelled.
+Every transition is persisted to the `TaskStore` so jobhistory sees it.
 
 Like Linkis's entrance, the manager holds jobs in memory only for a while: finished jobs are
 forgotten after `retention_seconds` or when more than `retention_count` finished jobs are
@@ -35,10 +35,9 @@ from linkis_magic.sandbox.engines import (
     EngineError,
     JobContext,
 )
-from linkis_magic.sandbox.store import TaskStore, now_ms
+from linkis_magic.sandbox.store import TaskStore, exec_id_for, now_ms
 
 TERMINAL = frozenset({"Succeed", "Failed", "Cancelled", "Timeout"})
-APP_NAME = "linkis-cg-entrance"
 
 
 def format_line(level: str, text: str, when: dt.datetime | None = None) -> str:
@@ -58,7 +57,6 @@ class Job:
 
     task_id: int
     exec_id: str
-    short_exec_id: str
     user: str
     creator: str
     engine: str
@@ -142,7 +140,8 @@ class JobManager:
     # -- submission -----------------------------------------------------------------------
 
     def exec_id_for(self, short: str) -> str:
-        return f"exec_id{len(APP_NAME):03d}{len(self.instance):03d}{APP_NAME}{self.instance}{short}"
+        """The full execID of a job of this entrance from its short id (the stored execId)."""
+        return exec_id_for(self.instance, short)
 
     def persist_rejected(
         self,
@@ -213,7 +212,6 @@ class JobManager:
         job = Job(
             task_id=task_id,
             exec_id=exec_id,
-            short_exec_id=short,
             user=user,
             creator=creator,
             engine=engine,

@@ -3,7 +3,8 @@
 The taskID is SQLite's autoincrement rowid so ids stay unique and increasing across restarts
 of the same data directory, like Linkis's MySQL auto-increment. One connection guarded by a
 lock: the sandbox's write rate is tiny, and a lock is simpler and safer than a pool with
-SQLite's per-connection threading rules.
+SQLite's per-connection threading rules. Section numbers (§) refer to
+docs/linkis-protocol.md.
 """
 
 from __future__ import annotations
@@ -72,14 +73,24 @@ _COLUMNS = (
 )
 
 
+APP_NAME = "linkis-cg-entrance"
+"""The entrance service name that execIDs embed."""
+
+
+def exec_id_for(instance: str, short: str) -> str:
+    """The full execID (`exec_id` + lengths + service + instance + short id; §3.1)."""
+    return f"exec_id{len(APP_NAME):03d}{len(instance):03d}{APP_NAME}{instance}{short}"
+
+
 def now_ms() -> int:
-    """Epoch milliseconds, the unit of every jobhistory date (REFERENCE §1.4)."""
+    """Epoch milliseconds, the unit of every jobhistory date (docs/linkis-protocol.md §1.4)."""
     return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)
 class TaskRow:
-    """One persisted task, as stored (converted to the §4.1 shape by `to_task`)."""
+    """One persisted task, as stored (converted to the shape of docs/linkis-protocol.md §4.1 by
+    `to_task`)."""
 
     id: int
     exec_id: str | None
@@ -108,10 +119,7 @@ class TaskRow:
     def to_task(self) -> dict[str, Any]:
         """The jobhistory task object with every §4.1 key (numbers for ids and dates)."""
         instance = self.instance
-        stronger = None
-        if self.exec_id:
-            app = "linkis-cg-entrance"
-            stronger = f"exec_id{len(app):03d}{len(instance):03d}{app}{instance}{self.exec_id}"
+        stronger = exec_id_for(instance, self.exec_id) if self.exec_id else None
         end = self.end_time
         cost = (end - self.created_time) if end is not None else None
         spend = (end - self.engine_start_time) if end and self.engine_start_time else None

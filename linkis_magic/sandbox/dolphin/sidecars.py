@@ -36,7 +36,8 @@ _MAGIC = b"DLPHIDX3"
 # magic, dolphin size, mtime_ns, inode, n records, flags, size of the columns file
 _HEAD = struct.Struct("<8sqqqqqq")
 _FLAG_CANONICAL = 1
-"""Set by our writers: every value is already in §6.5 form, so readers skip normalization."""
+"""Set by our writers: every value is already in the form of docs/linkis-protocol.md §6.5, so
+readers skip normalization."""
 _FLAG_COLUMNS = 2
 """A `.<name>.arrow` Arrow IPC file holds the stored cell strings column by column."""
 

@@ -5,7 +5,7 @@ and report progress, how to learn about a kill) and either returns (Succeed), ra
 `EngineError` (Failed with errCode/errDesc, as Linkis persists them) or notices the kill and
 returns/raises (the job manager turns that into Cancelled).
 
-Error code families follow Linkis's `linkis_ps_error_code` table (REFERENCE §9): 41xxx
+Error code families follow Linkis's `linkis_ps_error_code` table (docs/linkis-protocol.md §9): 41xxx
 database/table/column not found, 42xxx SQL semantic/parse errors, 43xxx Python errors,
 44xxx shell errors, 91xxx variable errors, 30010 code empty after preprocessing,
 31002 no engine for the requested engineType/runType.
@@ -89,7 +89,8 @@ class JobContext:
                 callback()
 
     def next_result_path(self) -> Path:
-        """`_N.dolphin` in execution order (REFERENCE §5.6), creating the directory."""
+        """`_N.dolphin` in execution order (docs/linkis-protocol.md §5.6); creates the
+        directory."""
         self.result_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:
             index = self._next_result
