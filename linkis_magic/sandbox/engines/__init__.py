@@ -58,9 +58,6 @@ class JobContext:
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
-    def wait_cancelled(self, timeout: float) -> bool:
-        return self._cancelled.wait(timeout)
-
     def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Run `callback` when the job is killed (at once if it already was); returns an
         unregister function so a finished statement's interrupt is not fired later."""
@@ -96,13 +93,6 @@ class JobContext:
             index = self._next_result
             self._next_result += 1
         return self.result_dir / f"_{index}.dolphin"
-
-    def reserve_results(self, count: int) -> int:
-        """Claim `count` result indexes for a child process that writes files itself."""
-        with self._lock:
-            start = self._next_result
-            self._next_result += count
-        return start
 
 
 class Engine(Protocol):
