@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     "ResultSet": "linkis_magic.results",
     "load_results": "linkis_magic.results",
     "Settings": "linkis_magic.config",
+    "Secret": "linkis_magic.auth",
     # protocol records
     "JobStatus": "linkis_magic.protocol",
     "Progress": "linkis_magic.protocol",
@@ -39,51 +40,19 @@ _EXPORTS: dict[str, str] = {
     "JobError": "linkis_magic.errors",
     "JobFailed": "linkis_magic.errors",
     "JobCancelled": "linkis_magic.errors",
+    "KillUnconfirmed": "linkis_magic.errors",
     "JobWaitTimeout": "linkis_magic.errors",
-    "ResultError": "linkis_magic.errors",
     "LinkisWarning": "linkis_magic.errors",
     # IPython side (importing these imports IPython)
     "LinkisMagics": "linkis_magic.magics",
     "LinkisInterrupted": "linkis_magic.magics",
 }
 
-__all__ = [
-    "Column",
-    "ConfigurationError",
-    "GatewayError",
-    "Job",
-    "JobCancelled",
-    "JobError",
-    "JobFailed",
-    "JobSnapshot",
-    "JobStatus",
-    "JobWaitTimeout",
-    "LinkisClient",
-    "LinkisError",
-    "LinkisInterrupted",
-    "LinkisMagics",
-    "LinkisWarning",
-    "LogChunk",
-    "NotLoggedInError",
-    "PermissionDeniedError",
-    "Progress",
-    "ProtocolError",
-    "RequestFailedError",
-    "ResultError",
-    "ResultSet",
-    "Settings",
-    "StageProgress",
-    "TaskInfo",
-    "TaskPage",
-    "TransportError",
-    "ValidationFailedError",
-    "__version__",
-    "load_ipython_extension",
-    "load_results",
-    "unload_ipython_extension",
-]
+#: Public names: every export above, plus the extension hooks and the version.
+__all__ = sorted([*_EXPORTS, "__version__", "load_ipython_extension", "unload_ipython_extension"])
 
 if _typing.TYPE_CHECKING:
+    from linkis_magic.auth import Secret
     from linkis_magic.client import LinkisClient
     from linkis_magic.config import Settings
     from linkis_magic.errors import (
@@ -93,13 +62,13 @@ if _typing.TYPE_CHECKING:
         JobError,
         JobFailed,
         JobWaitTimeout,
+        KillUnconfirmed,
         LinkisError,
         LinkisWarning,
         NotLoggedInError,
         PermissionDeniedError,
         ProtocolError,
         RequestFailedError,
-        ResultError,
         TransportError,
         ValidationFailedError,
     )
@@ -132,29 +101,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: _typing.Any) -> None:
     """`%load_ext linkis_magic`: register %%linkis / %linkis and the await rewriting."""
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics import load
 
-    for configurable in ipython.configurables:
-        if isinstance(configurable, LinkisMagics):
-            return  # already loaded: keep its state (last job, client session)
-    magics = LinkisMagics(shell=ipython, parent=ipython)
-    ipython.register_magics(magics)
-    if magics not in ipython.configurables:  # IPython adds Configurable magics itself
-        ipython.configurables.append(magics)
-    ipython.input_transformers_post.append(magics.transform_await)
+    load(ipython)
 
 
 def unload_ipython_extension(ipython: _typing.Any) -> None:
     """`%unload_ext linkis_magic`: remove the magics, the hook and the client session."""
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics import unload
 
-    found = {id(c): c for c in ipython.configurables if isinstance(c, LinkisMagics)}
-    for magics in found.values():
-        ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
-        ipython.input_transformers_post[:] = [
-            t for t in ipython.input_transformers_post if getattr(t, "__self__", None) is not magics
-        ]
-        registry = ipython.magics_manager.magics
-        for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
-            registry[kind].pop(name, None)
-        magics._drop_client()
+    unload(ipython)

@@ -6,8 +6,9 @@ earlier kernel) when its process is alive and it answers a login, and otherwise 
 The sandbox is spawned, never imported: it shares no code with the client side, and a child
 process keeps DuckDB and uvicorn out of the kernel.
 
-The password only lives in memory and in the state file (mode 0600, under the user's
-runtime dir); it is never printed. A sandbox this process started is stopped at exit.
+The generated password lives only in the state file (mode 0600, under the user's runtime
+dir) and, in memory, as a masked :class:`~linkis_magic.auth.Secret`; it is never printed. A
+sandbox this process started is stopped at exit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import platformdirs
 
+from linkis_magic.auth import Secret
 from linkis_magic.errors import ConfigurationError, LinkisError
 
 __all__ = ["EmbeddedSandbox", "SandboxInfo", "default_sandbox"]
@@ -45,7 +47,7 @@ class SandboxInfo:
 
     url: str
     user: str
-    password: str
+    password: Secret
     pid: int
     data_dir: str
 
@@ -139,7 +141,7 @@ class EmbeddedSandbox:
             return SandboxInfo(
                 url=str(raw["url"]),
                 user=str(raw["user"]),
-                password=str(raw["password"]),
+                password=Secret(str(raw["password"])),
                 pid=int(raw["pid"]),
                 data_dir=str(raw["data_dir"]),
             )
@@ -155,7 +157,7 @@ class EmbeddedSandbox:
                 {
                     "url": info.url,
                     "user": info.user,
-                    "password": info.password,
+                    "password": info.password.reveal(),
                     "pid": info.pid,
                     "data_dir": info.data_dir,
                 },
@@ -165,7 +167,7 @@ class EmbeddedSandbox:
 
     def _start(self) -> SandboxInfo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        user, password = _user_name(), secrets.token_urlsafe(18)
+        user, password = _user_name(), Secret(secrets.token_urlsafe(18))
         log_path = self.data_dir / "sandbox.log"
         args = [
             sys.executable,
@@ -178,7 +180,7 @@ class EmbeddedSandbox:
             "--data-dir",
             str(self.data_dir),
             "--user",
-            f"{user}:{password}",
+            f"{user}:{password.reveal()}",
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # Output goes to a file, not a pipe: the sandbox must not die of a closed pipe if it

@@ -13,11 +13,13 @@ Our exception hierarchy::
     │   │                         resultsetToExcel's text/plain ``error(错误):...`` body
     │   ├── ValidationFailedError status 2 (HTTP 412)
     │   └── PermissionDeniedError status 3 (HTTP 403)
-    ├── JobError                  a job did not succeed
-    │   ├── JobFailed             the job ended Failed or Timeout
-    │   ├── JobCancelled          the job ended Cancelled (kill, interrupt)
-    │   └── JobWaitTimeout        wait(timeout=...) expired; the job keeps running
-    └── ResultError               a result set could not be read or parsed
+    └── JobError                  a job did not succeed, or we stopped following it
+        ├── JobFailed             the job ended Failed or Timeout
+        ├── JobCancelled          the job ended Cancelled (kill, interrupt)
+        ├── KillUnconfirmed       a kill was asked for, but Cancelled was not confirmed in time
+        │                         (the kill could not be delivered, or the gateway stayed silent);
+        │                         the job may still run
+        └── JobWaitTimeout        wait(timeout=...) expired; the job keeps running
 
     LinkisWarning (UserWarning)   status 4 / HTTP 206, issued with ``warnings.warn``, not raised
 
@@ -36,13 +38,13 @@ __all__ = [
     "JobError",
     "JobFailed",
     "JobWaitTimeout",
+    "KillUnconfirmed",
     "LinkisError",
     "LinkisWarning",
     "NotLoggedInError",
     "PermissionDeniedError",
     "ProtocolError",
     "RequestFailedError",
-    "ResultError",
     "TransportError",
     "ValidationFailedError",
 ]
@@ -53,7 +55,11 @@ class LinkisError(Exception):
 
 
 class ConfigurationError(LinkisError):
-    """Raised for bad settings or arguments, before anything is sent to the gateway."""
+    """Raised for bad settings or arguments, before anything is sent to the gateway.
+
+    The one error type for a bad argument anywhere (client, job, results, settings, magics):
+    its message says what was wrong and what to write instead.
+    """
 
 
 class TransportError(LinkisError):
@@ -170,12 +176,22 @@ class JobCancelled(JobError):
     """Raised when a job ended Cancelled (killed by us, by a user or by an interrupt)."""
 
 
+class KillUnconfirmed(JobError):
+    """Raised when a kill was asked for but Cancelled was not confirmed within the grace time.
+
+    ``reason`` says why in a few words: the gateway's message when the kill could not be
+    delivered (for example a routing error), or that the job still ran when the grace ended.
+    The job may still be running; killing it again later or checking the job history is up to
+    the caller.
+    """
+
+    def __init__(self, message: str, *, reason: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.reason = reason
+
+
 class JobWaitTimeout(JobError):
     """Raised when ``wait(timeout=...)`` expired; the job itself keeps running."""
-
-
-class ResultError(LinkisError):
-    """Raised when a result set could not be read or parsed into rows/frames."""
 
 
 class LinkisWarning(UserWarning):

@@ -133,7 +133,7 @@ class TestConstruction:
             assert client.timeout == (5.0, 60.0)
             assert client.verify is True
             assert client.creator == "IDE"
-            assert client.auth_kind == "none"
+            assert client.auth.kind == "none"
 
     def test_ca_bundle_path_is_accepted(self, tmp_path: object) -> None:
         from pathlib import Path

@@ -184,7 +184,7 @@ class TestLog:
         assert job.log_lines == ["only line"]
         assert gw.calls("GET", STATUS) == []
 
-    def test_snapshot_new_lines_are_only_the_unseen_ones(
+    def test_snapshot_new_lines_are_the_ones_after_the_cursor(
         self, gw: LinkisDouble, client: LinkisClient
     ) -> None:
         gw.on("GET", STATUS, running_for(0.15))
@@ -195,8 +195,10 @@ class TestLog:
         job.wait()
         first = job.snapshot()
         assert first.new_log_lines == ("a", "b", "c")
-        second = job.snapshot()
+        assert first.log_count == 3
+        second = job.snapshot(first.log_count)
         assert second.new_log_lines == ()
+        assert job.snapshot().new_log_lines == ("a", "b", "c")  # reading consumes nothing
         assert second.log_tail == ("a", "b", "c")
         assert second.done and second.state is JobStatus.SUCCEED
         assert second.progress == 1.0

@@ -423,9 +423,9 @@ class TestFrontendMode:
     def test_bad_values_say_what_to_fix(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Unknown values raise ConfigurationError naming the source and the choices."""
         monkeypatch.setenv(DISPLAY_ENV_VAR, "fancy")
-        with pytest.raises(ConfigurationError, match=r"LINKIS_DISPLAY must be 'widget', 'text'"):
+        with pytest.raises(ConfigurationError, match=r"LINKIS_DISPLAY 'fancy' must be one of auto"):
             frontend_mode(None)
-        with pytest.raises(ConfigurationError, match="display override"):
+        with pytest.raises(ConfigurationError, match=r"display 'gui' must be one of auto, widget"):
             frontend_mode(None, "gui")
         with pytest.raises(ConfigurationError, match="'none'"):
             make_display("html", on_kill=None)  # type: ignore[arg-type]
@@ -440,9 +440,9 @@ class TestFrontendMode:
 
 def test_job_status_names_match() -> None:
     """The display's colour table covers every JobStatus (a new state would be grey)."""
-    from linkis_magic.display import _BADGE_COLOURS
+    from linkis_magic.display._format import BADGE_COLOURS
 
-    assert set(_BADGE_COLOURS) == {s.value for s in JobStatus} | {"Submitted"}
+    assert set(BADGE_COLOURS) == {s.value for s in JobStatus} | {"Submitted"}
     assert StageProgress("s", 1, 0, 0, 2).fraction == 0.5
 
 

@@ -129,7 +129,8 @@ class TestSavedNotebook:
         assert models.job_box("kept") is models.get(kept_box_id)["state"]
 
         box = models.job_box("failing")
-        header, bar_row, stages, log, summary, _errors = (models.get(c) for c in box["children"])
+        children = (models.get(c) for c in box["children"])
+        header, _notice, bar_row, stages, log, summary, _errors = children
         assert ">Failed</span>" in header["state"]["value"]
         bar, kill = (models.get(c)["state"] for c in bar_row["state"]["children"])
         assert (bar["bar_style"], bar["value"]) == ("danger", 0.4)
@@ -145,7 +146,7 @@ class TestSavedNotebook:
         assert "<b>Table" not in log["state"]["value"]
         assert "errCode 21304" in summary["state"]["value"]
 
-        kept_bar = models.get(models.job_box("kept")["children"][1])["state"]["children"][0]
+        kept_bar = models.get(models.job_box("kept")["children"][2])["state"]["children"][0]
         assert models.get(kept_bar)["state"]["bar_style"] == "success"
 
 

@@ -26,7 +26,7 @@ from IPython.testing import globalipapp
 from linkis_magic.client import LinkisClient
 from linkis_magic.embedded import EmbeddedSandbox
 from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout
-from linkis_magic.magics import LinkisMagics
+from linkis_magic.magics import LinkisInterrupted, LinkisMagics
 from linkis_magic.protocol import JobStatus
 
 # count(*) over a bare range is answered from statistics; the filter makes DuckDB work.
@@ -123,10 +123,10 @@ def magics(shell: Any, proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch) ->
         if run.thread is not None and not run.done.is_set():
             run.cancel.set()
             run.thread.join(30)
-    for name in m._SETTING_TRAITS:
+    for name in m.SETTING_TRAITS:
         setattr(m, name, None)
     m.runs.clear()
-    m._drop_client()
+    m.drop_client()
 
 
 @pytest.fixture
@@ -231,7 +231,7 @@ class TestUsageErrors:
         self, shell: Any, magics: Any, caplog: pytest.LogCaptureFixture
     ) -> None:
         run_cell(shell, "%config LinkisMagics.engine = 'hive'")
-        assert "engine 'hive' needs a version: use e.g. 'hive-2.3.3'" in caplog.text
+        assert "'hive' needs a version, e.g. 'hive-2.3.3'" in caplog.text
         assert magics.engine is None
 
     def test_help_prints_usage_and_sends_nothing(
@@ -411,7 +411,8 @@ class TestInterrupt:
         watcher.start()
         with pytest.raises(KeyboardInterrupt) as info:
             shell.run_cell_magic("linkis", "", LONG_QUERY)
-        assert type(info.value) is KeyboardInterrupt  # the user's own interrupt, re-raised
+        assert isinstance(info.value, LinkisInterrupted)  # a KeyboardInterrupt, one line
+        assert "killed (Cancelled)" in str(info.value)
         watcher.join(5)
         assert sent.is_set()
         job = magics.last_run.job
@@ -565,14 +566,14 @@ class TestEmbeddedSandbox:
         magics.user = None
         magics.password = None
         box = EmbeddedSandbox(state_dir=tmp_path / "run", data_dir=tmp_path / "data")
-        saved, magics._sandbox = magics._sandbox, box
+        saved, magics.sandbox = magics.sandbox, box
         try:
             value = shell.run_cell_magic("linkis", "", "select 1 as a")
             assert value["a"].tolist() == [1]
             out = capsys.readouterr().out
             assert out.count("started the local sandbox at http://127.0.0.1:") == 1
             assert box._info is not None
-            assert box._info.password not in out
+            assert box._info.password.reveal() not in out
             assert box.state_file.exists()
             shell.run_cell_magic("linkis", "", "select 2 as b")
             assert "sandbox" not in capsys.readouterr().out
@@ -592,7 +593,7 @@ class TestEmbeddedSandbox:
             assert shell.run_cell_magic("linkis", "-q", "select 3 as c")["c"].tolist() == [3]
         finally:
             box.stop()
-            magics._sandbox = saved
+            magics.sandbox = saved
 
 
 class TestAwaitRewrite:

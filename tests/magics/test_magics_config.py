@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from linkis_magic.config import Settings, check_engine
+from linkis_magic._validate import check_engine
+from linkis_magic.auth import Secret
+from linkis_magic.config import Settings
 from linkis_magic.embedded import EmbeddedSandbox, SandboxInfo
 from linkis_magic.errors import ConfigurationError
 
@@ -71,26 +73,27 @@ class TestSettings:
         assert s.engine_for("python") == "python-python3"
         assert s.engine_for("sh") == "shell-1"
         assert Settings(engine="python-python2").engine_for("py") == "python-python2"
-        assert check_engine(" trino-371 ") == "trino-371"
+        assert Settings(engine=" trino-371 ").engine == "trino-371"
+        assert check_engine("trino-371") == "trino-371"
 
     def test_secrets_never_in_repr(self) -> None:
         s = Settings(user="alice", password="pw-SECRET", token="tok-SECRET")
         for text in (repr(s), str(s), str(s.describe())):
             assert "SECRET" not in text
             assert "alice" in text
-        assert s.client_kwargs()["password"] == "pw-SECRET"
+        assert s.client_kwargs()["password"].reveal() == "pw-SECRET"
 
 
 class TestSandboxState:
     """The embedded sandbox's state file: private, never trusted without a live process."""
 
     def test_info_repr_hides_the_password(self) -> None:
-        info = SandboxInfo("http://127.0.0.1:1", "me", "pw-SECRET", 1, "/tmp")
+        info = SandboxInfo("http://127.0.0.1:1", "me", Secret("pw-SECRET"), 1, "/tmp")
         assert "SECRET" not in repr(info) and "SECRET" not in str(info)
 
     def test_state_file_is_private_and_dead_pids_are_ignored(self, tmp_path: Path) -> None:
         box = EmbeddedSandbox(state_dir=tmp_path / "run", data_dir=tmp_path / "data")
-        dead = SandboxInfo("http://127.0.0.1:9", "me", "pw", 2**22 + 12345, str(tmp_path))
+        dead = SandboxInfo("http://127.0.0.1:9", "me", Secret("pw"), 2**22 + 12345, str(tmp_path))
         box._write_state(dead)
         mode = stat.S_IMODE(os.stat(box.state_file).st_mode)
         assert mode == 0o600

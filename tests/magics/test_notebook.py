@@ -234,7 +234,7 @@ class TestKillWhileBlocking:
         nb, (task_id, exec_id) = run_long_cell(env, interrupt)
         error = next(o for o in nb.cells[1].outputs if o["output_type"] == "error")
         assert error["ename"] == "LinkisInterrupted"
-        assert "interrupted: Linkis job" in error["evalue"]
+        assert "Interrupted: Linkis job" in error["evalue"]
         assert error["traceback"] == [f"LinkisInterrupted: {error['evalue']}"]
         assert alice.status(exec_id, task_id=int(task_id)) is JobStatus.CANCELLED
 

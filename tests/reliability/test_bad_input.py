@@ -242,10 +242,10 @@ def shell(proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     ip.run_line_magic("config", "LinkisMagics.user = 'alice'")
     ip.run_line_magic("config", "LinkisMagics.password = 'alice-secret'")
     yield ip
-    for name in m._SETTING_TRAITS:
+    for name in m.SETTING_TRAITS:
         setattr(m, name, None)
     m.runs.clear()
-    m._drop_client()
+    m.drop_client()
 
 
 class TestMagicUsageErrors:

@@ -46,7 +46,7 @@ def shell() -> Any:
 
 def magics_for(shell: Any, url: str) -> LinkisMagics:
     (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
-    m._drop_client()
+    m.drop_client()
     shell.run_line_magic("config", f"LinkisMagics.gateway_url = {url!r}")
     shell.run_line_magic("config", "LinkisMagics.user = 'alice'")
     shell.run_line_magic("config", "LinkisMagics.password = 'alice-secret'")
@@ -60,10 +60,10 @@ def reset_magics(shell: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             monkeypatch.delenv(var)
     yield
     (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
-    for name in m._SETTING_TRAITS:
+    for name in m.SETTING_TRAITS:
         setattr(m, name, None)
     m.runs.clear()
-    m._drop_client()
+    m.drop_client()
 
 
 def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:

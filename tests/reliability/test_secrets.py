@@ -60,10 +60,10 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     ip.run_line_magic("load_ext", "linkis_magic")
     yield ip
     (m,) = [c for c in ip.configurables if isinstance(c, LinkisMagics)]
-    for name in m._SETTING_TRAITS:
+    for name in m.SETTING_TRAITS:
         setattr(m, name, None)
     m.runs.clear()
-    m._drop_client()
+    m.drop_client()
 
 
 CELLS = [

@@ -1,0 +1,117 @@
+"""Live job displays: an ipywidgets view, a plain-text fallback, and a silent one.
+
+The magic picks a display with :func:`frontend_mode` / :func:`make_display` and feeds it
+snapshots from ``Job.wait(on_update=...)``. Why three displays:
+
+- :class:`WidgetDisplay` (``_widget``): the live composite widget, replaced by a static card
+  when the job ends so saved notebooks stay readable.
+- :class:`TextDisplay` (``_text``): compact progress lines for terminal IPython, ``jupyter
+  console`` overrides and headless runs, where a widget would only print its repr.
+- :class:`NullDisplay` (``_base``): shows nothing (``-q``); the magic raises errors itself.
+
+``_format`` holds the pure formatting all of them share.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, Literal
+
+from linkis_magic._validate import check_display
+from linkis_magic.display._base import JobDisplay, NullDisplay
+from linkis_magic.display._format import (
+    LOG_TAIL_LINES,
+    format_elapsed,
+    log_html,
+    status_line,
+    summary_html,
+    summary_text,
+)
+from linkis_magic.display._text import TextDisplay
+from linkis_magic.display._widget import WidgetDisplay
+from linkis_magic.errors import ConfigurationError
+
+__all__ = [
+    "DISPLAY_ENV_VAR",
+    "LOG_TAIL_LINES",
+    "DisplayKind",
+    "Frontend",
+    "JobDisplay",
+    "NullDisplay",
+    "TextDisplay",
+    "WidgetDisplay",
+    "format_elapsed",
+    "frontend_mode",
+    "log_html",
+    "make_display",
+    "status_line",
+    "summary_html",
+    "summary_text",
+]
+
+DISPLAY_ENV_VAR = "LINKIS_DISPLAY"
+"""Environment variable forcing the display: ``widget``, ``text`` or ``auto`` (the default)."""
+
+Frontend = Literal["widget", "text"]
+"""What the frontend can draw."""
+
+DisplayKind = Literal["widget", "text", "none"]
+"""The display a job gets (``none`` for ``-q``)."""
+
+
+def frontend_mode(shell: Any = None, override: str | None = None) -> Frontend:
+    """Decide between the widget and the text display.
+
+    ``override`` (a magic option) wins, then ``$LINKIS_DISPLAY``; ``auto`` means: widgets only
+    inside an ipykernel (``ZMQInteractiveShell``) with ipywidgets importable, the same test as
+    ``tqdm.autonotebook``. Terminal IPython and plain Python get text. ``jupyter console`` is a
+    kernel that cannot draw widgets and cannot be told apart from the kernel side: its users set
+    ``LINKIS_DISPLAY=text`` (the widget's text repr is still a readable status line).
+    """
+    sources = (("display", override), (DISPLAY_ENV_VAR, os.environ.get(DISPLAY_ENV_VAR)))
+    for name, raw in sources:
+        if raw is None or not raw.strip():
+            continue
+        choice = check_display(raw, name)
+        if choice == "widget" or choice == "text":
+            return choice
+        break  # "auto" (or "none", which the caller handles): decide from the frontend
+    return "widget" if _widgets_usable(shell) else "text"
+
+
+def _widgets_usable(shell: Any) -> bool:
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    if not any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__):
+        return False
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_display(
+    mode: DisplayKind,
+    *,
+    on_kill: Callable[[], None] | None,
+    title: str = "",
+) -> JobDisplay:
+    """Build the display for ``mode`` (``"widget"``, ``"text"`` or ``"none"``)."""
+    if mode == "widget":
+        return WidgetDisplay(on_kill=on_kill, title=title)
+    if mode == "text":
+        return TextDisplay(on_kill=on_kill, title=title)
+    if mode == "none":
+        return NullDisplay(on_kill=on_kill, title=title)
+    raise ConfigurationError(f"display mode must be 'widget', 'text' or 'none', not {mode!r}")

@@ -1,0 +1,243 @@
+"""Pure formatting of job snapshots: status lines, summaries, HTML cards (no widgets, no I/O).
+
+Both displays and the saved-notebook card use these functions, so a job reads the same in a
+widget, in text mode and in a notebook opened later without a kernel.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkis_magic.job import JobSnapshot
+    from linkis_magic.protocol import StageProgress
+    from linkis_magic.results import ResultSet
+
+LOG_TAIL_LINES = 20
+"""How many log lines the widget's log pane keeps (the job keeps every line itself)."""
+
+_ERROR_RE = re.compile(r"\b(ERROR|FATAL)\b|Exception\b|Error:")
+SUCCESS = "Succeed"
+CANCELLED = "Cancelled"
+FAILURES = frozenset({"Failed", "Timeout"})
+BADGE_COLOURS = {
+    "Submitted": "#757575",
+    "Inited": "#757575",
+    "WaitForRetry": "#757575",
+    "Scheduled": "#757575",
+    "Running": "#1565c0",
+    "Succeed": "#2e7d32",
+    "Failed": "#c62828",
+    "Timeout": "#c62828",
+    "Cancelled": "#ef6c00",
+}
+ERROR_COLOUR = "#c62828"
+NOTICE_COLOUR = "#8d6e00"
+
+
+def format_elapsed(seconds: float) -> str:
+    """Elapsed time as people read it: ``0.4s``, ``12.3s``, ``2m 05s``, ``1h 02m 03s``."""
+    if not math.isfinite(seconds) or seconds < 0:
+        seconds = 0.0
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s"
+
+
+def state_name(snap: JobSnapshot) -> str:
+    """Linkis's spelling of the state; "Submitted" before the first status reply."""
+    state = snap.state
+    return "Submitted" if state is None else str(getattr(state, "value", state))
+
+
+def percent(fraction: float) -> int:
+    if not math.isfinite(fraction):
+        return 0
+    return max(0, min(100, int(fraction * 100 + 1e-9)))
+
+
+def ids_text(snap: JobSnapshot) -> str:
+    parts = []
+    if snap.task_id is not None:
+        parts.append(f"taskID {snap.task_id}")
+    if snap.exec_id:
+        parts.append(f"execID {snap.exec_id}")
+    return ", ".join(parts)
+
+
+def stage_short(stage: StageProgress) -> str:
+    text = f"{stage.id} {stage.succeeded}/{stage.total}"
+    if stage.failed:
+        text += f" ({stage.failed} failed)"
+    return text
+
+
+def stage_counts(stage: StageProgress) -> str:
+    return (
+        f"{stage.succeeded} succeeded / {stage.running} running / "
+        f"{stage.failed} failed / {stage.total} total"
+    )
+
+
+def status_line(snap: JobSnapshot, title: str = "") -> str:
+    """One line describing a running job: title, state, %, stages, elapsed time, ids."""
+    parts = [f"{title or 'Linkis job'}: {state_name(snap)}"]
+    if not snap.done:
+        parts.append(f"{percent(snap.progress)}%")
+    if snap.stages:
+        parts.append("stages " + ", ".join(stage_short(s) for s in snap.stages))
+    parts.append(format_elapsed(snap.elapsed))
+    ids = ids_text(snap)
+    if ids:
+        parts.append(ids)
+    return " | ".join(parts)
+
+
+def result_text(result: ResultSet) -> str:
+    if result.type == "2":
+        text = f"{result.rows} rows × {len(result.columns)} columns"
+    else:
+        text = f"text, {result.rows} lines"
+    if result.truncated:
+        text += " (truncated)"
+    return f"result {result.index}: {text}"
+
+
+def error_text(snap: JobSnapshot, error: BaseException | None) -> str:
+    if snap.err_code is not None or snap.err_desc:
+        code = f"errCode {snap.err_code}" if snap.err_code is not None else ""
+        desc = (snap.err_desc or "").strip().splitlines()
+        return ": ".join(p for p in (code, desc[0] if desc else "") if p)
+    if error is not None:
+        first = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
+    return ""
+
+
+def summary_text(
+    snap: JobSnapshot,
+    results: Sequence[ResultSet] | None = None,
+    error: BaseException | None = None,
+    *,
+    title: str = "",
+) -> str:
+    """The one-line summary of a finished job (also the saved notebook's ``text/plain``).
+
+    ``Linkis job 17: Succeed in 3.2s | result 1: 10 rows × 3 columns`` or, for failures,
+    the error code/description (or the exception raised while waiting or loading results).
+    """
+    name = title or (f"Linkis job {snap.task_id}" if snap.task_id is not None else "Linkis job")
+    parts = [f"{name}: {state_name(snap)} in {format_elapsed(snap.elapsed)}"]
+    if results:
+        parts.extend(result_text(r) for r in results)
+    elif state_name(snap) == SUCCESS and results is not None:
+        parts.append("no result sets")
+    problem = error_text(snap, error)
+    if problem:
+        parts.append(problem)
+    return " | ".join(parts)
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def badge_html(state: str) -> str:
+    colour = BADGE_COLOURS.get(state, "#757575")
+    return (
+        f'<span class="linkis-badge" style="background:{colour};color:#fff;'
+        f'padding:1px 8px;border-radius:8px;font-weight:bold">{esc(state)}</span>'
+    )
+
+
+def header_html(snap: JobSnapshot | None, title: str) -> str:
+    label = f"<b>{esc(title)}</b> " if title else ""
+    if snap is None:
+        return f'<div class="linkis-header">{label}{badge_html("Submitted")}</div>'
+    ids = ids_text(snap)
+    ids_html = f' <span style="color:#757575">{esc(ids)}</span>' if ids else ""
+    return (
+        f'<div class="linkis-header">{label}{badge_html(state_name(snap))} '
+        f"{esc(format_elapsed(snap.elapsed))}{ids_html}</div>"
+    )
+
+
+def is_error_line(line: str, errors: frozenset[str]) -> bool:
+    return line in errors or bool(_ERROR_RE.search(line))
+
+
+def log_html(lines: Sequence[str], error_lines: Sequence[str] = ()) -> str:
+    """An escaped ``<pre>`` of log lines; error lines are wrapped in a red span."""
+    errors = frozenset(error_lines)
+    rendered = []
+    for line in lines:
+        text = esc(line)
+        if is_error_line(line, errors):
+            text = f'<span class="linkis-log-error" style="color:{ERROR_COLOUR}">{text}</span>'
+        rendered.append(text)
+    return (
+        '<pre class="linkis-log-pre" style="margin:0;max-height:22em;overflow:auto;'
+        'white-space:pre-wrap;font-size:85%">' + "\n".join(rendered) + "</pre>"
+    )
+
+
+def notices_html(notices: Sequence[str]) -> str:
+    """The notices of a job (gateway trouble the user should know about), one line each."""
+    if not notices:
+        return ""
+    lines = "".join(f"<div>{esc(n)}</div>" for n in notices)
+    return f'<div class="linkis-notices" style="color:{NOTICE_COLOUR};font-size:90%">{lines}</div>'
+
+
+def summary_html(
+    snap: JobSnapshot,
+    results: Sequence[ResultSet] | None = None,
+    error: BaseException | None = None,
+    *,
+    title: str = "",
+    stages: Sequence[StageProgress] | None = None,
+) -> str:
+    """A static HTML card of the final state: what a saved notebook keeps instead of a widget.
+
+    Uses the same CSS classes as the widget so browser tests can read either. ``stages``
+    replaces ``snap.stages`` (the gateway may report none once a job has ended).
+    """
+    stages = snap.stages if stages is None else stages
+    state = state_name(snap)
+    pct = 100 if state == SUCCESS else percent(snap.progress)
+    colour = BADGE_COLOURS.get(state, "#757575")
+    parts = [
+        '<div class="linkis-job linkis-static">',
+        header_html(snap, title),
+        notices_html(snap.notices),
+        f'<div style="background:#e0e0e0;height:6px;margin:4px 0;max-width:40em">'
+        f'<div style="background:{colour};height:6px;width:{pct}%"></div></div>',
+    ]
+    if stages:
+        rows = "".join(
+            f'<tr class="linkis-stage"><td>{esc(s.id)}</td><td>{esc(stage_counts(s))}</td></tr>'
+            for s in stages
+        )
+        parts.append(f'<table style="font-size:90%">{rows}</table>')
+    tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
+    if tail:
+        opened = " open" if state != SUCCESS else ""
+        parts.append(
+            f'<details class="linkis-log"{opened}><summary>log (last {len(tail)} lines)'
+            f"</summary>{log_html(tail, snap.error_lines)}</details>"
+        )
+    parts.append(
+        '<div class="linkis-summary" style="font-weight:bold">'
+        f"{esc(summary_text(snap, results, error, title=title))}"
+        "</div></div>"
+    )
+    return "".join(parts)

@@ -1,0 +1,76 @@
+"""TextDisplay: compact progress lines for terminal IPython, jupyter console and headless runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from linkis_magic.display._base import JobDisplay
+from linkis_magic.display._format import (
+    is_error_line,
+    percent,
+    stage_short,
+    state_name,
+    status_line,
+)
+
+if TYPE_CHECKING:
+    from linkis_magic.job import JobSnapshot
+    from linkis_magic.results import ResultSet
+
+
+class TextDisplay(JobDisplay):
+    """Plain progress lines on ``sys.stdout`` for frontends without widgets.
+
+    Prints a line on every state change and at most every ``min_interval`` seconds while the
+    progress moves, every notice and every new log error line once as it arrives, and the final
+    summary.
+    """
+
+    min_interval = 5.0
+    trailing = False  # a late line from a timer thread could land in another cell
+
+    def __init__(
+        self,
+        *,
+        on_kill: Callable[[], None] | None = None,
+        title: str = "",
+        min_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(on_kill=on_kill, title=title, min_interval=min_interval, clock=clock)
+        self._last_key: tuple[object, ...] | None = None
+        self._notices_shown = 0
+
+    def _write(self, line: str) -> None:
+        # Look sys.stdout up at each call: IPython and pytest swap it.
+        print(line, file=sys.stdout, flush=True)
+
+    def _observe(self, snap: JobSnapshot) -> None:
+        for notice in snap.notices[self._notices_shown :]:
+            self._write(f"  Note: {notice}")
+        self._notices_shown = max(self._notices_shown, len(snap.notices))
+        errors = frozenset(snap.error_lines)
+        for line in snap.new_log_lines:
+            if is_error_line(line, errors):
+                self._write(f"  ! {line}")
+
+    def _render(self, snap: JobSnapshot) -> None:
+        if snap.done:
+            return  # finish() prints the summary instead
+        # Only print when something besides the clock moved.
+        key = (state_name(snap), percent(snap.progress), tuple(map(stage_short, snap.stages)))
+        if key == self._last_key:
+            return
+        self._last_key = key
+        self._write(status_line(snap, self.title))
+
+    def _finish(
+        self,
+        snap: JobSnapshot,
+        results: Sequence[ResultSet] | None,
+        error: BaseException | None,
+    ) -> None:
+        self._write(self.summary_text(snap, results, error))

@@ -1,0 +1,599 @@
+"""Job: follow one Linkis job from submit to its final state, and stop it when asked.
+
+A :class:`Job` polls the entrance (status, progress, log) on the schedule of ``_schedule``,
+keeps every log line it has seen (``_log``), hands frozen :class:`JobSnapshot` records to
+displays, and carries on through jobhistory when the entrance cannot answer (``_route``). It
+never prints: displays and magics decide what to show.
+
+The Job is the one owner of stopping a job. ``wait(cancel=event)`` turns a set event (the Kill
+button, Ctrl-C in a notebook) into: kill once (re-sent every KILL_RETRY seconds, or every
+KILL_REDELIVER seconds while it cannot be delivered), wait up to ``kill_grace`` seconds for a
+final state, then give up with :class:`KillUnconfirmed`. Every
+gateway call in that phase carries the remaining time as its timeout and is never retried, so
+the whole phase is bounded. An interrupt that lands inside ``wait()`` itself (Ctrl-C in a plain
+script) goes through the same steps before it is re-raised.
+
+At completion the entrance status can be ahead of jobhistory (docs/linkis-protocol.md §4.1):
+after a terminal state jobhistory is read until it agrees (briefly) before ``resultLocation``
+and ``errCode`` are trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from linkis_magic._validate import check_int, check_seconds
+from linkis_magic.errors import (
+    GatewayError,
+    JobCancelled,
+    JobError,
+    JobFailed,
+    JobWaitTimeout,
+    KillUnconfirmed,
+    LinkisError,
+    ProtocolError,
+    TransportError,
+)
+from linkis_magic.job._clock import SYSTEM_CLOCK, Clock
+from linkis_magic.job._gateway import JobGateway
+from linkis_magic.job._log import LogCursor
+from linkis_magic.job._route import Gone, Route
+from linkis_magic.job._schedule import AuxSchedule, PollSchedule
+from linkis_magic.job._snapshot import JobSnapshot
+from linkis_magic.protocol import JobStatus, Progress, StageProgress
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from linkis_magic.results import ResultSet
+
+__all__ = ["Job"]
+
+_log = logging.getLogger("linkis_magic.job")
+
+LOG_TAIL = 50  # lines kept in JobSnapshot.log_tail
+ERROR_TAIL = 20  # error lines kept in snapshots and exceptions
+KILL_GRACE = 5.0  # seconds a cancel waits for a final state after the first kill
+KILL_RETRY = 5.0  # a cancel re-sends a delivered kill this often while the job still runs
+KILL_REDELIVER = 1.0  # ... and retries a kill that could not be delivered this often
+CANCEL_POLL = 0.1  # first status interval while waiting for Cancelled (then backs off)
+HISTORY_LAG = 5.0  # how long to wait for jobhistory to agree with the entrance at completion
+LOCATION_LAG = 0.3  # ... and for resultLocation once jobhistory says Succeed
+RESULT_RETRY = 0.5  # interval between attempts to list results while the gateway is unreachable
+# How long wait()/results() ride out a gateway that cannot be reached (connection refused or
+# reset, 502/503/504 after the adapter's own retries) before giving up with TransportError.
+# A poll that fails once must not kill a healthy job; a gateway gone for good must not hang.
+UNREACHABLE_GRACE = 30.0
+
+_WAITING = {JobStatus.INITED, JobStatus.SCHEDULED, JobStatus.WAIT_FOR_RETRY}
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure worth retrying later: no connection, or a proxy saying 502/503/504."""
+    if isinstance(exc, TransportError):
+        return True
+    return isinstance(exc, ProtocolError) and exc.http_status in (502, 503, 504)
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    add_note: Any = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(note)
+
+
+class Job:
+    """One Linkis job: poll it, wait for it, kill it, read its results.
+
+    Built by ``LinkisClient.submit`` / ``execute`` (fresh job) and ``LinkisClient.job``
+    (re-attach by taskID; ``exec_id`` may then be ``None`` or already forgotten by the entrance,
+    and jobhistory + ``openLog`` take over). ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        client: JobGateway,
+        exec_id: str | None,
+        task_id: int | None,
+        *,
+        submitted_at: float | datetime | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.client = client
+        self._clock = clock
+        self._route = Route(client, exec_id, task_id)
+        self._log = LogCursor(self._route, clock)
+        # monotonic float (fresh submit) or a wall-clock datetime (re-attach: createdTime)
+        self._started_mono: float | None = None
+        self._started_wall: datetime | None = None
+        if isinstance(submitted_at, datetime):
+            wall = submitted_at
+            self._started_wall = wall if wall.tzinfo else wall.replace(tzinfo=timezone.utc)
+        else:
+            self._started_mono = clock.now() if submitted_at is None else submitted_at
+        self._lock = threading.RLock()
+        self._state: JobStatus | None = None
+        self._progress = 0.0
+        self._stages: tuple[StageProgress, ...] = ()
+        self._history_settled = False
+        self._finished_elapsed: float | None = None
+        self._results: dict[int | None, list[ResultSet]] = {}
+        #: seconds wait()/results() keep retrying while the gateway is unreachable
+        self.unreachable_grace = UNREACHABLE_GRACE
+        #: seconds a cancel waits for a final state before giving up (KillUnconfirmed)
+        self.kill_grace = KILL_GRACE
+
+    def __repr__(self) -> str:
+        state = self._state.value if self._state else "unknown"
+        return f"<Job task_id={self.task_id} exec_id={self.exec_id!r} state={state}>"
+
+    @property
+    def exec_id(self) -> str | None:
+        """The runtime execID (learned from jobhistory for a re-attached job)."""
+        return self._route.exec_id
+
+    @property
+    def task_id(self) -> int | None:
+        """The database taskID."""
+        return self._route.task_id
+
+    @property
+    def state(self) -> JobStatus | None:
+        """The last state seen (None before the first poll)."""
+        return self._state
+
+    @property
+    def log_lines(self) -> list[str]:
+        """Every log line seen so far (slot [3] of the Linkis log array), in order."""
+        return list(self._log.lines)
+
+    # ------------------------------------------------------------------ single calls
+
+    def status(self) -> JobStatus:
+        """Ask the gateway for the state once (entrance, or jobhistory once it cannot answer)."""
+        state = self._fetch_status()
+        with self._lock:
+            self._set_state(state)
+        return state
+
+    def progress(self) -> Progress:
+        """Ask for overall progress and the per-stage list once."""
+        progress = self._fetch_progress()
+        with self._lock:
+            self._progress, self._stages = progress.progress, progress.stages
+        return progress
+
+    def kill(self, *, timeout: float | None = None) -> None:
+        """Ask the gateway to kill the job once (GET entrance/{execID}/kill?taskID=...).
+
+        The taskID is always sent so that a job the entrance no longer holds is force-killed in
+        the database (docs/linkis-protocol.md §3.8). ``timeout`` bounds the call (no retries).
+        """
+        exec_id = self.exec_id
+        if exec_id is None and self.task_id is not None:
+            exec_id = self._route.history(timeout=timeout).exec_id
+        if exec_id is None:
+            raise JobError(
+                f"cannot kill task {self.task_id}: Linkis reports no execID for it",
+                task_id=self.task_id,
+            )
+        self.client.kill(exec_id, task_id=self.task_id, timeout=timeout)
+
+    def read_log(self) -> list[str]:
+        """The whole log as far as it exists now (entrance, or the persisted file)."""
+        if self._state is None or not self._state.is_terminal or not self._log.lines:
+            self._log.fetch(final=True)
+        return self.log_lines
+
+    def snapshot(self, since: int = 0) -> JobSnapshot:
+        """A frozen view for displays; ``new_log_lines`` are the lines after ``since``."""
+        view = self._log.view(since, LOG_TAIL, ERROR_TAIL)
+        with self._lock:
+            task = self._route.task
+            failed = self._state is not None and self._state.is_failure
+            return JobSnapshot(
+                exec_id=self.exec_id,
+                task_id=self.task_id,
+                state=self._state,
+                elapsed=self._elapsed(),
+                progress=self._progress,
+                stages=self._stages,
+                new_log_lines=view.new,
+                log_tail=view.tail,
+                error_lines=view.errors,
+                err_code=task.err_code if task is not None and failed else None,
+                err_desc=task.err_desc if task is not None and failed else None,
+                done=self._state is not None and self._state.is_terminal,
+                log_count=view.total,
+                notices=self._route.notices,
+            )
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        on_update: Callable[[JobSnapshot], object] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> JobStatus:
+        """Poll until the job ends; return ``Succeed`` or raise what happened.
+
+        Raises :class:`JobFailed` (Failed/Timeout, with errCode/errDesc and the last error
+        lines), :class:`JobCancelled` and :class:`JobWaitTimeout` (the job keeps running).
+        ``on_update`` gets a :class:`JobSnapshot` after every tick that changed something.
+        Setting ``cancel`` stops the job (see the module docstring): the result is Cancelled
+        (JobCancelled), whatever final state came first, or :class:`KillUnconfirmed`. Any other
+        exception inside wait() (KeyboardInterrupt from the kernel or from ``on_update``, a
+        network error) stops the job the same way and is re-raised with a note saying how that
+        went; a kill that fails is noted, never raised instead.
+        """
+        if timeout is not None:
+            timeout = check_seconds(timeout, "timeout", allow_zero=True)
+        try:
+            final = self._follow(timeout, on_update, cancel)
+        except JobError:
+            raise
+        except BaseException as exc:
+            self._abort(exc)
+            raise
+        return self._outcome(final)
+
+    def _follow(
+        self,
+        timeout: float | None,
+        on_update: Callable[[JobSnapshot], object] | None,
+        cancel: threading.Event | None,
+    ) -> JobStatus:
+        clock = self._clock
+        poll = PollSchedule.start(clock, self._started_mono, fresh=self._state is None)
+        deadline = None if timeout is None else clock.now() + timeout
+        aux = AuxSchedule()
+        shown = 0  # log lines already handed to on_update
+
+        def report() -> None:
+            nonlocal shown
+            if on_update is not None:
+                snap = self.snapshot(shown)
+                shown = snap.log_count
+                on_update(snap)
+
+        pause = poll.until_first()
+        while True:
+            if deadline is not None:
+                pause = min(pause, deadline - clock.now())
+            clock.sleep(pause, cancel)
+            if cancel is not None and cancel.is_set():
+                return self._cancel(report)
+            try:
+                changed, state = self._tick(aux, early=poll.early())
+            except (TransportError, ProtocolError) as exc:
+                retry_in = self._ride_out(exc, poll)
+                if deadline is not None and clock.now() >= deadline:
+                    last = self._state or JobStatus.INITED
+                    raise self._wait_timeout(timeout, last, unanswered=exc) from exc
+                pause = retry_in
+                continue
+            if changed:
+                report()
+            if state.is_terminal:
+                return state
+            if deadline is not None and clock.now() >= deadline:
+                raise self._wait_timeout(timeout, state)
+            pause = poll.after_tick(tasks_all_done=self._tasks_all_done())
+
+    def _ride_out(self, exc: LinkisError, poll: PollSchedule) -> float:
+        """Swallow a transient failure of one poll; re-raise once the grace time has passed."""
+        if not _transient(exc):
+            raise exc
+        retry_in = poll.after_failure(self.unreachable_grace)
+        if retry_in is None:
+            raise TransportError(
+                f"gave up on Linkis job {self._route.name}: the gateway has been unreachable "
+                f"for {poll.unreachable_for:.0f} s (the job may still run there; re-attach "
+                f"later with client.job({self.task_id})): {exc}"
+            ) from exc
+        _log.info("poll of Linkis job %s failed (%s); retrying", self._route.name, exc)
+        return retry_in
+
+    def _wait_timeout(
+        self, timeout: float | None, state: JobStatus, unanswered: LinkisError | None = None
+    ) -> JobError:
+        name = self._route.name
+        if unanswered is not None:
+            message = (
+                f"Linkis job {name} still {state.value} after {timeout:g} s, the gateway not "
+                f"answering ({unanswered}); it may keep running"
+            )
+        else:
+            message = (
+                f"Linkis job {name} still {state.value} after {timeout:g} s "
+                "(it keeps running; call wait() again or kill())"
+            )
+        return self._error(JobWaitTimeout, message, state)
+
+    def _tasks_all_done(self) -> bool:
+        """Progress is complete while the job still runs: only the engine's wrap-up is left."""
+        with self._lock:
+            return self._progress >= 1.0 and all(
+                st.succeeded + st.failed >= st.total for st in self._stages
+            )
+
+    def _tick(self, aux: AuxSchedule, early: bool = False) -> tuple[bool, JobStatus]:
+        """One poll: status, then progress and log when due. Returns (changed, state).
+
+        ``early`` ticks (right after submit) ask for the status only, unless it is final: a
+        job that ends within them costs no log/progress calls before its final log read.
+        """
+        previous = self._state
+        notices = len(self._route.notices)
+        state = self._fetch_status()
+        now = self._clock.now()
+        changed = state is not previous
+        terminal = state.is_terminal
+        if terminal:
+            # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
+            self._settle_history(state)
+        quiet = early and not terminal
+        new_lines = 0
+        if not quiet and (terminal or aux.due("log", now, changed)):
+            new_lines = self._log.fetch(final=terminal)
+            aux.done("log", now, new_lines > 0)
+        if terminal:
+            progress_changed = self._final_progress(state)
+        elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
+            progress_changed = self._poll_progress()
+            aux.done("progress", now, progress_changed)
+        else:
+            progress_changed = False
+        with self._lock:
+            self._set_state(state)
+        noticed = len(self._route.notices) > notices
+        return changed or new_lines > 0 or progress_changed or noticed, state
+
+    def _poll_progress(self) -> bool:
+        old = (self._progress, self._stages)
+        try:
+            prog = self._fetch_progress()
+        except GatewayError:
+            return False
+        with self._lock:
+            self._progress, self._stages = prog.progress, prog.stages
+        return (prog.progress, prog.stages) != old
+
+    def _final_progress(self, state: JobStatus) -> bool:
+        """Read progress once more at the end, so stage rows show their final task counts.
+
+        The last regular poll may date from mid-run; without this the display would keep a
+        stage at, say, 78/100 tasks next to a Succeed badge. Only asked when a stage we showed
+        is incomplete, so a job that finished before any progress poll costs no extra call.
+        """
+        old = (self._progress, self._stages)
+        final: Progress | None = None
+        unfinished = any(st.succeeded + st.failed < st.total for st in self._stages)
+        if unfinished and not self._route.gone:
+            try:
+                final = self._fetch_progress()
+            except LinkisError:  # best effort: the state is already known
+                final = None
+        with self._lock:
+            if final is not None and final.stages:
+                self._stages = final.stages
+            if state is JobStatus.SUCCEED:
+                self._progress = 1.0
+            elif final is not None:
+                self._progress = final.progress
+        return (self._progress, self._stages) != old
+
+    # ------------------------------------------------------------------ stopping
+
+    def _cancel(self, report: Callable[[], None]) -> JobStatus:
+        """Kill, re-send on schedule, wait up to ``kill_grace`` for a final state.
+
+        Returns the final state (normally Cancelled); raises KillUnconfirmed when none came.
+        Every call here is bounded by the time left and never retried.
+        """
+        clock = self._clock
+        end = clock.now() + self.kill_grace
+        next_kill = clock.now()
+        interval = CANCEL_POLL
+        problem = ""
+        delivered = False
+        while True:
+            now = clock.now()
+            if now >= next_kill and now < end:
+                try:
+                    self.kill(timeout=end - now)
+                    delivered, problem = True, ""
+                    next_kill = now + KILL_RETRY
+                except LinkisError as exc:
+                    problem = str(exc).splitlines()[0]
+                    next_kill = now + KILL_REDELIVER
+                    _log.warning("kill of Linkis job %s failed: %s", self._route.name, problem)
+            state = self._status_within(end)
+            if state is not None and state.is_terminal:
+                report()
+                return state
+            left = end - clock.now()
+            if left <= 0:
+                raise self._unconfirmed(delivered, problem, state)
+            clock.sleep(min(interval, left))
+            interval = min(interval * 1.5, 0.5)
+
+    def _status_within(self, end: float) -> JobStatus | None:
+        """The state, asked with the time left as timeout; None when no answer came."""
+        left = end - self._clock.now()
+        if left <= 0:
+            return None
+        try:
+            state = self._fetch_status(timeout=left)
+        except LinkisError as exc:
+            _log.info("status of Linkis job %s while cancelling: %s", self._route.name, exc)
+            return None
+        with self._lock:
+            self._set_state(state)
+        return state
+
+    def _unconfirmed(self, delivered: bool, problem: str, state: JobStatus | None) -> JobError:
+        if not delivered:
+            reason = f"the kill could not be delivered ({problem or 'no answer'})"
+        else:
+            seen = state.value if state is not None else "unknown"
+            reason = (
+                f"the gateway took the kill but the job was still {seen} "
+                f"after {self.kill_grace:g} s"
+            )
+        last = state or self._state or JobStatus.RUNNING
+        error = self._error(
+            KillUnconfirmed,
+            f"Linkis job {self._route.name} may still be running: {reason}",
+            last,
+            reason=reason,
+        )
+        return error
+
+    def _abort(self, exc: BaseException) -> None:
+        """Stop the job after an interrupt/error inside wait(); note how it went; never raise."""
+        if self._state is not None and self._state.is_terminal:
+            return
+        try:
+            state = self._cancel(lambda: None)
+            _add_note(exc, f"linkis-magic: job {self._route.name} was stopped ({state.value})")
+        except KillUnconfirmed as late:
+            _add_note(exc, f"linkis-magic: {late}")
+        except Exception as late:  # the original exception must win
+            _log.warning("while cancelling Linkis job %s: %s", self._route.name, late)
+            _add_note(exc, f"linkis-magic: while cancelling job {self._route.name}: {late}")
+
+    # ------------------------------------------------------------------ outcome
+
+    def _outcome(self, state: JobStatus) -> JobStatus:
+        if state is JobStatus.SUCCEED:
+            return state
+        name = self._route.name
+        if state is JobStatus.CANCELLED:
+            raise self._error(JobCancelled, f"Linkis job {name} was cancelled", state)
+        task = self._route.task
+        detail = ""
+        if task is not None and (task.err_code or task.err_desc):
+            detail = f": errCode {task.err_code}, {task.err_desc or ''}".rstrip(", ")
+        message = f"Linkis job {name} ended {state.value}{detail}"
+        errors = self._log.errors[-5:]
+        if errors:
+            message += "\n" + "\n".join(errors)
+        raise self._error(JobFailed, message, state)
+
+    def _error(self, cls: type[JobError], message: str, state: JobStatus, **extra: Any) -> JobError:
+        task = self._route.task
+        failed = state.is_failure
+        return cls(
+            message,
+            exec_id=self.exec_id,
+            task_id=self.task_id,
+            state=state.value,
+            err_code=task.err_code if task is not None and failed else None,
+            err_desc=task.err_desc if task is not None and failed else None,
+            error_lines=tuple(self._log.errors[-ERROR_TAIL:]),
+            **extra,
+        )
+
+    def _elapsed(self) -> float:
+        if self._finished_elapsed is not None:
+            return self._finished_elapsed
+        if self._started_wall is not None:
+            return max(0.0, (datetime.now(timezone.utc) - self._started_wall).total_seconds())
+        assert self._started_mono is not None
+        return max(0.0, self._clock.now() - self._started_mono)
+
+    def _set_state(self, state: JobStatus) -> None:
+        if state.is_terminal and self._finished_elapsed is None:
+            elapsed = self._elapsed()
+            task = self._route.task
+            if self._started_wall is not None and task is not None and task.cost_time_ms:
+                elapsed = task.cost_time_ms / 1000.0  # a re-attached job: trust Linkis
+            self._finished_elapsed = elapsed
+        self._state = state
+
+    # ------------------------------------------------------------------ results
+
+    def results(self, limit: int | None = None) -> list[ResultSet]:
+        """Every result set in numeric order (waits for the job first; raises if it failed)."""
+        from linkis_magic.results import load_results  # pandas only when results are read
+
+        if limit is not None:
+            limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
+        if self._state is None or not self._state.is_terminal:
+            self.wait()
+        else:
+            self._outcome(self._state)
+        if limit in self._results:
+            return self._results[limit]
+        poll = PollSchedule.start(self._clock, None, fresh=False)
+        while True:
+            try:
+                location = self._result_location()
+                loaded = (
+                    [] if location is None else load_results(self.client, location, limit=limit)
+                )
+                break
+            except (TransportError, ProtocolError) as exc:
+                self._ride_out(exc, poll)
+                self._clock.sleep(RESULT_RETRY)
+        self._results[limit] = loaded
+        return loaded
+
+    def frames(self, limit: int | None = None) -> list[pd.DataFrame]:
+        """The table result sets as typed DataFrames, in numeric result-set order."""
+        return [rs.frame for rs in self.results(limit) if rs.frame is not None]
+
+    def _result_location(self) -> str | None:
+        if self.task_id is None:
+            raise JobError(
+                f"Linkis job {self.exec_id} has no taskID, so its results cannot be located",
+                exec_id=self.exec_id,
+            )
+        task = self._route.task
+        if task is None or task.result_location is None:
+            task = self._route.history()
+        return task.result_location
+
+    # ------------------------------------------------------------------ fetching
+
+    def _settle_history(self, state: JobStatus) -> None:
+        """At completion, read jobhistory until it is terminal too (the DB can lag)."""
+        if self._history_settled or self.task_id is None:
+            return
+        clock = self._clock
+        begin = clock.now()
+        delay = 0.02
+        while True:
+            task = self._route.history()
+            waited = clock.now() - begin
+            if task.status.is_terminal and (
+                state is not JobStatus.SUCCEED
+                or task.result_location is not None
+                or waited >= LOCATION_LAG  # a job without result sets (DDL) has none
+            ):
+                break
+            if waited >= HISTORY_LAG:
+                break
+            clock.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        self._history_settled = True
+
+    def _fetch_status(self, timeout: float | None = None) -> JobStatus:
+        client, task_id = self.client, self.task_id
+        state = self._route.entrance(
+            lambda exec_id: client.status(exec_id, task_id=task_id, timeout=timeout)
+        )
+        if isinstance(state, Gone):
+            return self._route.history(timeout=timeout).status
+        return state
+
+    def _fetch_progress(self) -> Progress:
+        progress = self._route.entrance(self.client.progress)
+        if isinstance(progress, Gone):
+            return Progress(self._route.known_task().progress, ())
+        return progress

@@ -1,0 +1,113 @@
+"""Where the calls for one job go: the entrance while it holds the job, jobhistory after.
+
+The entrance knows a job only while it keeps it in memory; after that, or when the gateway
+cannot route to the entrance instance at all, its calls fail and jobhistory (the database) is the
+source of truth (docs/linkis-protocol.md §3.5, §3.7, §1.5). This module is the one place that
+makes that switch: every entrance call of a Job goes through :meth:`Route.entrance`, which
+returns :data:`GONE` once the entrance cannot answer for the job, and the caller reads jobhistory
+instead.
+
+A routing failure (HTTP 200 with status 1, for example errCode 11011 "Cannot find a correct
+ServiceInstance" when the entrance instance is offline) is worth telling the user about: the
+route keeps the gateway's message as a notice. An entrance that merely forgot a finished job
+(HTTP 400) is normal and switches silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+from linkis_magic.errors import GatewayError, JobError, NotLoggedInError
+from linkis_magic.job._gateway import JobGateway
+from linkis_magic.protocol import TaskInfo
+
+__all__ = ["GONE", "Gone", "Route"]
+
+_log = logging.getLogger("linkis_magic.job")
+
+T = TypeVar("T")
+
+
+class Gone:
+    """Marker: the entrance no longer answers for this job."""
+
+    def __repr__(self) -> str:
+        return "GONE"
+
+
+GONE: Final = Gone()
+
+
+class Route:
+    """The entrance-or-jobhistory switch for one job, plus its last jobhistory row."""
+
+    def __init__(self, gateway: JobGateway, exec_id: str | None, task_id: int | None) -> None:
+        if exec_id is None and task_id is None:
+            raise JobError("a job needs an execID or a taskID (got neither)")
+        self.gateway = gateway
+        self.exec_id = exec_id
+        self.task_id = task_id
+        self.gone = exec_id is None
+        self.task: TaskInfo | None = None
+        self.notices: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """How messages name the job: its taskID when known, else its execID."""
+        return str(self.task_id) if self.task_id is not None else str(self.exec_id)
+
+    def entrance(self, call: Callable[[str], T]) -> T | Gone:
+        """Call the entrance for this job, or GONE once it cannot answer (then: jobhistory).
+
+        Without a taskID there is nothing to fall back to, so entrance errors are raised.
+        """
+        exec_id = self.exec_id
+        if self.gone or exec_id is None:
+            return GONE
+        try:
+            return call(exec_id)
+        except NotLoggedInError:
+            raise
+        except GatewayError as exc:
+            if self.task_id is None:
+                raise
+            self.leave(exc)
+            return GONE
+
+    def leave(self, exc: GatewayError) -> None:
+        """Stop asking the entrance; keep a notice when the gateway could not route the call."""
+        with self._lock:
+            if self.gone:
+                return
+            self.gone = True
+        if exc.http_status == 200:  # a routing failure, not an entrance that forgot the job
+            code = f" (errCode {exc.err_code})" if exc.err_code is not None else ""
+            first = (exc.message or "no message").strip().splitlines()[0]
+            self.notices += (
+                f"The gateway could not reach the job's entrance: {first}{code}. "
+                "Following the job through jobhistory now.",
+            )
+            _log.warning("Linkis job %s: %s", self.name, self.notices[-1])
+        else:
+            _log.debug("entrance forgot job %s (%s); using jobhistory", self.name, exc)
+
+    def history(self, *, timeout: float | None = None) -> TaskInfo:
+        """Read the job's jobhistory row (and learn its execID if it was unknown)."""
+        if self.task_id is None:
+            raise JobError(
+                f"Linkis job {self.exec_id} is gone from the entrance and has no taskID",
+                exec_id=self.exec_id,
+            )
+        task = self.gateway.task(self.task_id, timeout=timeout)
+        self.task = task
+        if self.exec_id is None and task.exec_id:
+            self.exec_id = task.exec_id
+        return task
+
+    def known_task(self) -> TaskInfo:
+        """The last jobhistory row read, or a fresh one."""
+        return self.task if self.task is not None else self.history()

@@ -1,0 +1,120 @@
+"""When a job is polled: the status schedule, and when progress and log are worth asking for.
+
+Why the schedule looks the way it does (docs/linkis-protocol.md §3, §7; official clients poll
+every 1-5 s):
+
+* The first status call goes out ~5 ms after submit, the next ones every 10 ms for 50 ms
+  (status only: log and progress wait until the job outlives that span or ends), and the
+  interval then grows by 1.5x up to about one second: a ``select 1`` is seen finished almost
+  at once, and a 30-second job costs about one status call per second.
+* Once progress says every task is done while the job still runs (a Spark engine writing its
+  result sets), the end is near: the interval drops back to FINISH_POLL and grows again, so a
+  two-second job is not seen finished a second late. Jobs that report no progress (Python,
+  shell) keep the plain schedule.
+* Progress and log are fetched on the same ticks, never more than one of each per tick, and are
+  skipped while they cannot have changed (progress before the job runs; both back off while they
+  keep coming back unchanged).
+* A poll that fails for transport reasons is retried on a slower beat; only after
+  UNREACHABLE_GRACE seconds without an answer does waiting give up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkis_magic.job._clock import Clock
+
+__all__ = ["AuxSchedule", "PollSchedule"]
+
+FIRST_POLL = 0.005  # seconds after submit for the first status call ...
+EARLY_POLL = 0.01  # ... then this interval (status only) ...
+EARLY_SPAN = 0.05  # ... for this long after it: a `select 1` on a healthy gateway ends here
+BACKOFF = 1.5  # growth of the poll interval per tick
+MAX_INTERVAL = 1.0  # cap of the poll interval while the job runs
+FINISH_POLL = 0.1  # interval once progress reports every task done (then backs off again)
+FAILED_POLL = 0.2  # smallest interval after a failed poll
+AUX_MAX_INTERVAL = 4.0  # cap for progress/log while they keep coming back unchanged
+AUX_FIRST_GAP = 0.9  # first back-off step for progress/log that did not change
+
+
+@dataclass
+class PollSchedule:
+    """The status-call schedule of one ``wait()``: when the next tick is due, and why.
+
+    Built once per wait; ``fresh`` is True for a job submitted through this process whose
+    state nobody has asked for yet (it gets the quick first tick and the early span).
+    """
+
+    clock: Clock
+    first_at: float
+    early_until: float
+    interval: float = EARLY_POLL
+    finishing: bool = False
+    failing_since: float | None = None
+
+    @classmethod
+    def start(cls, clock: Clock, submitted_at: float | None, *, fresh: bool) -> PollSchedule:
+        """The schedule for a wait that begins now."""
+        now = clock.now()
+        if fresh and submitted_at is not None:
+            return cls(
+                clock,
+                first_at=max(now, submitted_at + FIRST_POLL),
+                early_until=submitted_at + FIRST_POLL + EARLY_SPAN,
+            )
+        return cls(clock, first_at=now, early_until=now)
+
+    def until_first(self) -> float:
+        """Seconds to sleep before the first tick."""
+        return self.first_at - self.clock.now()
+
+    def early(self) -> bool:
+        """True during the status-only span right after submit."""
+        return self.clock.now() < self.early_until
+
+    def after_tick(self, *, tasks_all_done: bool) -> float:
+        """A tick succeeded: the interval to sleep before the next one."""
+        self.failing_since = None
+        if not self.finishing and tasks_all_done:
+            self.finishing = True
+            # The next sleep is at most FINISH_POLL (never longer than planned anyway).
+            self.interval = min(self.interval, FINISH_POLL / BACKOFF)
+        if not self.early():
+            self.interval = min(self.interval * BACKOFF, MAX_INTERVAL)
+        return self.interval
+
+    def after_failure(self, grace: float) -> float | None:
+        """A tick failed for transport reasons: the interval before retrying it, or None
+        once the gateway has been unreachable for ``grace`` seconds."""
+        now = self.clock.now()
+        if self.failing_since is None:
+            self.failing_since = now
+        if now - self.failing_since >= grace:
+            return None
+        self.interval = min(max(self.interval, FAILED_POLL) * BACKOFF, MAX_INTERVAL)
+        return self.interval
+
+    @property
+    def unreachable_for(self) -> float:
+        """Seconds since the first failure of the current run of failed ticks."""
+        if self.failing_since is None:
+            return 0.0
+        return self.clock.now() - self.failing_since
+
+
+class AuxSchedule:
+    """When progress/log are due: every tick while they change, backing off while they don't."""
+
+    def __init__(self) -> None:
+        self._next = {"log": 0.0, "progress": 0.0}
+        self._gap = {"log": 0.0, "progress": 0.0}
+
+    def due(self, what: str, now: float, state_changed: bool) -> bool:
+        """Ask for ``what`` ("log" or "progress") on this tick?"""
+        return state_changed or now >= self._next[what]
+
+    def done(self, what: str, now: float, changed: bool) -> None:
+        """Record that ``what`` was fetched and whether it brought anything new."""
+        gap = 0.0 if changed else min(max(self._gap[what] * 2, AUX_FIRST_GAP), AUX_MAX_INTERVAL)
+        self._gap[what] = gap
+        self._next[what] = now + gap

@@ -1,0 +1,385 @@
+"""``%%linkis`` and ``%linkis``: a thin layer of parsing and wiring over the library.
+
+The job logic lives in the library (client, job, results, display); this package turns a magic
+line into a checked request (``_parse``), runs it the one way every cell runs (``_runner``),
+dispatches line commands (``commands``), and rewrites cells into awaited calls where that lets
+the Kill button work while a cell blocks (``_await``). Everything the user can get wrong on the
+line is checked before any request (or sandbox start) and reported as IPython's short
+``UsageError``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
+from traitlets import Bool, Float, TraitType, Unicode, observe, validate
+from traitlets.config.configurable import Configurable
+from traitlets.traitlets import TraitError
+
+from linkis_magic import _validate
+from linkis_magic.auth import Secret
+from linkis_magic.client import LinkisClient
+from linkis_magic.config import Settings
+from linkis_magic.display import (
+    DisplayKind,
+    JobDisplay,
+    NullDisplay,
+    frontend_mode,
+    make_display,
+)
+from linkis_magic.embedded import EmbeddedSandbox, default_sandbox
+from linkis_magic.errors import ConfigurationError, LinkisError
+from linkis_magic.magics import _await
+from linkis_magic.magics._parse import (
+    CellRequest,
+    HelpShown,
+    cell_parser,
+    parse_cell,
+    split,
+    usage,
+)
+from linkis_magic.magics._render import LinkisInterrupted, quiet
+from linkis_magic.magics._runner import JobRun, Runner
+from linkis_magic.magics.commands import all_commands
+
+__all__ = ["LinkisInterrupted", "LinkisMagics", "load", "unload"]
+
+
+class SecretTrait(TraitType[Secret | None, Any]):
+    """A password/token trait: stored as a :class:`Secret`, masked wherever it is shown."""
+
+    default_value = None
+    allow_none = True
+    info_text = "a password or token (shown masked)"
+
+    def validate(self, obj: Any, value: Any) -> Secret | None:
+        if value is None or isinstance(value, Secret):
+            return value
+        if isinstance(value, str) and value:
+            return Secret(value)
+        self.error(obj, value)
+
+
+@magics_class
+class LinkisMagics(Magics, Configurable):
+    """`%%linkis` cells and `%linkis` commands; configure with `%config LinkisMagics.<trait>`."""
+
+    gateway_url = Unicode(None, allow_none=True, help="Linkis gateway URL").tag(config=True)
+    user = Unicode(None, allow_none=True, help="user name").tag(config=True)
+    password = SecretTrait(help="password (masked)").tag(config=True)
+    token = SecretTrait(help="token (Token-Code)").tag(config=True)
+    engine = Unicode(None, allow_none=True, help="default engine, e.g. spark-2.4.3").tag(
+        config=True
+    )
+    creator = Unicode(None, allow_none=True, help="default creator (IDE)").tag(config=True)
+    display = Unicode(None, allow_none=True, help="auto, widget, text or none").tag(config=True)
+    verify = Unicode(
+        None, allow_none=True, help="TLS verification: true, false or a CA bundle path"
+    ).tag(config=True)
+    connect_timeout = Float(None, allow_none=True, help="connect timeout (s)").tag(config=True)
+    read_timeout = Float(None, allow_none=True, help="read timeout (s)").tag(config=True)
+    autostart_sandbox = Bool(
+        True, help="start the local sandbox when no gateway URL is configured"
+    ).tag(config=True)
+
+    SETTING_TRAITS = (
+        "gateway_url",
+        "user",
+        "password",
+        "token",
+        "engine",
+        "creator",
+        "display",
+        "verify",
+        "connect_timeout",
+        "read_timeout",
+    )
+
+    @validate("gateway_url", "engine", "creator", "display", "connect_timeout", "read_timeout")
+    def _check_trait(self, proposal: Any) -> Any:
+        value, name = proposal["value"], proposal["trait"].name
+        if value is None:
+            return None
+        rules: dict[str, Callable[[Any], Any]] = {
+            "gateway_url": lambda v: _validate.check_base_url(v, "gateway_url"),
+            "engine": lambda v: _validate.check_engine(v, "engine"),
+            "creator": _validate.check_creator,
+            "display": _validate.check_display,
+            "connect_timeout": lambda v: _validate.check_seconds(v, "connect_timeout"),
+            "read_timeout": lambda v: _validate.check_seconds(v, "read_timeout"),
+        }
+        try:
+            return rules[name](value)
+        except ConfigurationError as exc:
+            raise TraitError(str(exc)) from None
+
+    @observe("password", "token")
+    def _scrub_config(self, change: Any) -> None:
+        """Replace the plain text ``%config`` left in the config objects by the Secret."""
+        configs = [self.config, getattr(self.parent, "config", None)]
+        for config in configs:
+            section = None if config is None else config.get("LinkisMagics")
+            if section is not None and change["name"] in section:
+                section[change["name"]] = change["new"]
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        Configurable.__init__(self, **kwargs)
+        Magics.__init__(self, shell=shell)
+        self._cell = cell_parser()
+        self._commands = all_commands()
+        self._client: LinkisClient | None = None
+        self._client_key: str | None = None
+        self._client_lock = threading.RLock()
+        self.sandbox: EmbeddedSandbox = default_sandbox()
+        self.runner = Runner(self._user_ns)
+
+    # ------------------------------------------------------------------ settings / client
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Effective settings: overrides > %config traits > environment > defaults."""
+
+        def build() -> Settings:
+            settings = Settings.from_env()
+            for name in self.SETTING_TRAITS:
+                value = getattr(self, name)
+                if value is not None:
+                    origin = f"%config LinkisMagics.{name}"
+                    settings = settings.merged(origin=origin, **{name: value})
+            return settings.merged(origin="magic argument", **overrides)
+
+        return usage(build)
+
+    @property
+    def runs(self) -> list[JobRun]:
+        """Every job started or attached in this shell, oldest first."""
+        return self.runner.runs
+
+    @property
+    def last_run(self) -> JobRun | None:
+        """The most recent job started or attached in this shell."""
+        return self.runner.find(None)
+
+    def client(self, settings: Settings | None = None, *, quiet: bool = False) -> LinkisClient:
+        """A client for the settings, reused while they stay the same (sandbox if no URL)."""
+        settings = settings or self.settings()
+        with self._client_lock:
+            if settings.gateway_url is None:
+                if not self.autostart_sandbox:
+                    raise UsageError(
+                        "no Linkis gateway configured: set LINKIS_GATEWAY_URL or "
+                        "%config LinkisMagics.gateway_url = 'http://host:9001'"
+                    )
+                info, started = self.sandbox.ensure()
+                if started is not None and not quiet:
+                    print(started)
+                settings = replace(
+                    settings,
+                    gateway_url=info.url,
+                    user=info.user,
+                    password=info.password,
+                    token=None,
+                )
+            key = settings.fingerprint()
+            if self._client is not None and key == self._client_key:
+                return self._client
+            if self._client is not None:
+                self._client.close()
+            assert settings.gateway_url is not None
+            client = LinkisClient(settings.gateway_url, **settings.client_kwargs())
+            self._client, self._client_key = client, key
+            return client
+
+    def current_client(self) -> LinkisClient | None:
+        """The client in use, if one was made."""
+        return self._client
+
+    def drop_client(self) -> None:
+        """Close and forget the client (the next command makes a new one)."""
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+            self._client, self._client_key = None, None
+
+    def display_kind(self, settings: Settings, quiet: bool) -> DisplayKind:
+        """The display a job gets with these settings in this frontend."""
+        if quiet or settings.display == "none":
+            return "none"
+        return usage(lambda: frontend_mode(self.shell, settings.display))
+
+    def display_for(
+        self, settings: Settings, quiet: bool, title: str, on_kill: Callable[[], None]
+    ) -> JobDisplay:
+        """A display for a job whose Kill button calls ``on_kill``."""
+        return make_display(self.display_kind(settings, quiet), on_kill=on_kill, title=title)
+
+    def _user_ns(self) -> dict[str, Any]:
+        if self.shell is None:
+            raise UsageError("LinkisMagics needs an IPython shell")
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    # ------------------------------------------------------------------ the magics
+
+    @line_cell_magic("linkis")  # type: ignore[arg-type]  # IPython's decorator typing
+    def linkis(self, line: str, cell: str | None = None) -> Any:
+        """%%linkis [RUNTYPE] [options] runs the cell; %linkis COMMAND manages jobs.
+
+        Cell: %%linkis [RUNTYPE] [-e ENGINE] [-c CREATOR] [-o NAME] [--var K=V ...]
+        [--startup K=V ...] [--runtime K=V ...] [--limit N] [-q] [--background]
+        [--timeout S] [--api v1|v0] [--export PATH.csv|PATH.xlsx]
+
+        Line: %linkis status|progress|log|kill [ID] | history [-n N] | attach TASKID [-o NAME]
+        | login [URL] [-u USER] | logout | config | sandbox start|stop|status
+        """
+        try:
+            if cell is None:
+                return self._line(line)
+            request = self.parse_cell(line, cell)
+        except HelpShown:
+            return None
+        run = self._launch(request)
+        if run.background:
+            return None
+        return self.runner.block(run)
+
+    @cell_magic("linkis_async")  # type: ignore[arg-type]
+    def linkis_async(self, line: str, cell: str) -> Coroutine[Any, Any, Any]:
+        """The awaited form of %%linkis (the input transformer routes cells here)."""
+        return self._run_awaited(line, cell)
+
+    async def _run_awaited(self, line: str, cell: str) -> Any:
+        try:
+            request = self.parse_cell(line, cell)
+        except HelpShown:
+            return None
+        run = self._launch(request)
+        if run.background:
+            return None
+        return await self.runner.block_async(run)
+
+    def parse_cell(self, line: str, cell: str) -> CellRequest:
+        """Check a %%linkis line and body; raises UsageError, sends nothing."""
+        return parse_cell(
+            self._cell, line, cell, settings=self.settings, line_commands=tuple(self._commands)
+        )
+
+    def _launch(self, request: CellRequest) -> JobRun:
+        """Submit the request and start its run (display, worker thread)."""
+        client = self.client(request.settings, quiet=request.quiet)
+        options: dict[str, Any] = {
+            "run_type": request.run_type,
+            "engine_type": request.engine,
+            "creator": request.creator,
+            "variables": request.variables or None,
+            "runtime": request.runtime or None,
+            "startup": request.startup or None,
+        }
+        notebook = os.environ.get("JPY_SESSION_NAME")
+        if notebook:
+            options["source"] = {"scriptPath": notebook}
+        submit = client.execute if request.api == "v0" else client.submit
+        try:
+            job = submit(request.code, **options)
+        except LinkisError as exc:
+            raise quiet(exc) from None
+        title = f"Linkis job {job.task_id} ({request.run_type} on {request.engine})"
+        run = JobRun(
+            job=job,
+            display=NullDisplay(),
+            output=request.output,
+            quiet=request.quiet,
+            limit=request.limit,
+            timeout=request.timeout,
+            export=request.export,
+            background=request.background,
+        )
+        run.display = self.display_for(request.settings, request.quiet, title, run.request_cancel)
+        self.runner.start(run)
+        if (
+            run.background
+            and not request.quiet
+            and self.display_kind(request.settings, False) != "widget"
+        ):
+            bound = f", {request.output} is bound when it succeeds." if request.output else "."
+            print(
+                f"Linkis job {run.name} runs in the background; "
+                f"%linkis status / log / kill follow it{bound}"
+            )
+        return run
+
+    # ------------------------------------------------------------------ line commands
+
+    def _line(self, line: str) -> Any:
+        tokens = split(line, "%linkis")
+        names = " | ".join(self._commands)
+        if not tokens:
+            raise UsageError(f"%linkis needs a command: {names} (or %%linkis for a cell)")
+        name, rest = tokens[0], tokens[1:]
+        command = self._commands.get(name)
+        if command is None:
+            hint = ""
+            if name.startswith("-") or _validate.is_run_type(name):
+                hint = "; to run code use the cell magic %%linkis with the code below the line"
+            raise UsageError(
+                f"%linkis: unknown command {name!r}; choose one of "
+                + ", ".join(self._commands)
+                + hint
+            )
+        args = command.parser.parse(rest)
+        try:
+            return command.run(self, args)
+        except LinkisError as exc:
+            raise quiet(exc) from None
+
+    # ------------------------------------------------------------------ await rewriting
+
+    def use_awaited_cells(self) -> bool:
+        """True when %%linkis cells should be awaited so the Kill button works while blocking."""
+        shell = self.shell
+        if shell is None or getattr(shell, "kernel", None) is None:
+            return False
+        if not _await.ipykernel_supports_await():
+            return False
+        try:
+            settings = self.settings()
+        except UsageError:
+            return False  # let the synchronous path report the bad setting
+        return self.display_kind(settings, False) == "widget"
+
+    def transform_await(self, lines: list[str]) -> list[str]:
+        """input_transformers_post hook: turn a %%linkis cell into an awaited call."""
+        if lines and lines[0].startswith(_await.SYNC_CALL) and self.use_awaited_cells():
+            return _await.rewrite(lines)
+        return lines
+
+
+def load(ipython: Any) -> None:
+    """Register %%linkis / %linkis and the await rewriting (once per shell)."""
+    for configurable in ipython.configurables:
+        if isinstance(configurable, LinkisMagics):
+            return  # already loaded: keep its state (last job, client session)
+    magics = LinkisMagics(shell=ipython, parent=ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:  # IPython adds Configurable magics itself
+        ipython.configurables.append(magics)
+    ipython.input_transformers_post.append(magics.transform_await)
+
+
+def unload(ipython: Any) -> None:
+    """Remove the magics, the hook and the client session."""
+    found = {id(c): c for c in ipython.configurables if isinstance(c, LinkisMagics)}
+    for magics in found.values():
+        ipython.configurables[:] = [c for c in ipython.configurables if c is not magics]
+        ipython.input_transformers_post[:] = [
+            t for t in ipython.input_transformers_post if getattr(t, "__self__", None) is not magics
+        ]
+        registry = ipython.magics_manager.magics
+        for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
+            registry[kind].pop(name, None)
+        magics.drop_client()

@@ -1,0 +1,288 @@
+"""The one way a cell runs a job: blocking, awaited, in the background, or re-attached.
+
+Every run has the same shape. The job is submitted (or attached) on the caller's thread; then
+a worker thread does all the waiting and loading: ``Job.wait`` with the display as its
+``on_update`` and the run's cancel event, then ``Job.results``. The caller's side only waits for
+that worker, in short slices, and afterwards shows and binds what it produced:
+
+* blocking (``run_cell_magic('linkis', ...)``, terminal IPython, nbconvert): slices of
+  ``Future.result(timeout)``; Ctrl-C arrives there as KeyboardInterrupt;
+* awaited (widget frontends on ipykernel >= 7.4, docs/kernel-notes.md §3): slices of
+  ``asyncio.wait``, which keep the kernel free to deliver Kill clicks; an interrupt arrives as
+  CancelledError;
+* background: nobody waits; the worker also binds the result;
+* attach: a blocking run of a Job built from a taskID.
+
+Stopping a job belongs to the Job (``wait(cancel=...)``): the Kill button, ``%linkis kill`` and
+an interrupt only set the run's cancel event. After an interrupt the caller waits at most the
+job's kill grace plus BACKSTOP_MARGIN for the worker, so the cell ends within ~10 s whatever the
+gateway does, and says in one line what became of the job. Nothing is bound unless the job
+succeeded and its results were loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from linkis_magic.display import JobDisplay
+from linkis_magic.errors import JobCancelled, JobError, KillUnconfirmed, LinkisError
+from linkis_magic.job import Job
+from linkis_magic.magics._render import LinkisInterrupted, ident, quiet, still_running_hint
+from linkis_magic.protocol import JobStatus
+from linkis_magic.results import ResultSet
+
+__all__ = ["BACKSTOP_MARGIN", "SLICE", "JobRun", "Runner"]
+
+SLICE = 0.2  # seconds between wake-ups of a waiting cell (docs/kernel-notes.md §4)
+BACKSTOP_MARGIN = 2.0  # seconds past the job's kill grace before a cell stops waiting
+
+Outcome = list[ResultSet]
+
+
+@dataclass(eq=False)
+class JobRun:
+    """A job started (or attached) from this shell: its display, options and outcome.
+
+    ``future`` holds what the worker produced (the results, or the error); ``done`` is set once
+    the worker has finished everything, binding included for a background run.
+    """
+
+    job: Job
+    display: JobDisplay
+    output: str | None = None
+    quiet: bool = False
+    limit: int | None = None
+    timeout: float | None = None
+    export: Path | None = None
+    background: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    future: concurrent.futures.Future[Outcome] = field(default_factory=concurrent.futures.Future)
+    thread: threading.Thread | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    cancel_at: float | None = None
+    value: Any = None
+    results: list[ResultSet] = field(default_factory=list)
+    error: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        """``taskID 7`` (or the execID)."""
+        return ident(self.job.task_id, self.job.exec_id)
+
+    def request_cancel(self) -> None:
+        """Ask the job to stop (Kill button, %linkis kill, interrupt); the Job does the rest."""
+        if self.cancel_at is None:
+            self.cancel_at = time.monotonic()
+        self.cancel.set()
+
+
+class Runner:
+    """Starts the worker of a run, waits for it in slices, finishes or fails the cell."""
+
+    def __init__(self, namespace: Callable[[], dict[str, Any]]) -> None:
+        self._namespace = namespace
+        self.runs: list[JobRun] = []
+
+    # ------------------------------------------------------------------ starting
+
+    def start(self, run: JobRun) -> JobRun:
+        """Register the run, show its display and start its worker thread."""
+        self.runs.append(run)
+        run.display.show()
+
+        def work() -> None:
+            if not run.future.set_running_or_notify_cancel():
+                return
+            try:
+                run.job.wait(run.timeout, on_update=run.display.update, cancel=run.cancel)
+                outcome = run.job.results(limit=run.limit)
+            except BaseException as exc:  # handed to whoever waits for the run
+                run.future.set_exception(exc)
+            else:
+                run.future.set_result(outcome)
+            if run.background:
+                self._settle_background(run)
+            run.done.set()
+
+        run.thread = threading.Thread(target=work, name=f"linkis-{run.job.task_id}", daemon=True)
+        run.thread.start()
+        return run
+
+    def _settle_background(self, run: JobRun) -> None:
+        try:
+            self.conclude(run)
+        except BaseException as exc:  # nobody waits: keep it for %linkis status and show it
+            run.error = exc
+
+    # ------------------------------------------------------------------ waiting
+
+    def block(self, run: JobRun) -> Any:
+        """Wait for the run on this thread (Ctrl-C -> LinkisInterrupted), then conclude."""
+        try:
+            while not run.future.done():
+                concurrent.futures.wait((run.future,), timeout=SLICE)
+                self._check_backstop(run)
+        except KeyboardInterrupt:
+            raise self.interrupted(run) from None
+        return self.conclude(run)
+
+    async def block_async(self, run: JobRun) -> Any:
+        """Await the run in short slices (the kernel stays free for Kill clicks), then conclude."""
+        awaited = asyncio.wrap_future(run.future)
+        try:
+            while not run.future.done():
+                await asyncio.wait({awaited}, timeout=SLICE)
+                self._check_backstop(run)
+        except asyncio.CancelledError:
+            raise self.interrupted(run) from None
+        return self.conclude(run)
+
+    def _check_backstop(self, run: JobRun) -> None:
+        """After a Kill click, stop waiting once the job's grace (plus a margin) is over."""
+        if run.cancel_at is None or run.future.done():
+            return
+        if time.monotonic() - run.cancel_at < run.job.kill_grace + BACKSTOP_MARGIN:
+            return
+        reason = f"no answer from the gateway within {run.job.kill_grace + BACKSTOP_MARGIN:g} s"
+        self.fail(run, self._unconfirmed(run, reason))
+
+    def _unconfirmed(self, run: JobRun, reason: str) -> KillUnconfirmed:
+        return KillUnconfirmed(
+            f"Linkis job {run.name} may still be running: {reason}",
+            reason=reason,
+            exec_id=run.job.exec_id,
+            task_id=run.job.task_id,
+            state=run.job.state.value if run.job.state else None,
+        )
+
+    # ------------------------------------------------------------------ interrupts
+
+    def interrupted(self, run: JobRun) -> LinkisInterrupted:
+        """Ctrl-C while waiting: stop the job, wait a bounded time, say what became of it."""
+        finished = run.job.state is not None and run.job.state.is_terminal
+        if finished:
+            message = self._interrupted_after_end(run)
+        else:
+            run.request_cancel()
+            message = self._interrupted_while_running(run)
+        error = LinkisInterrupted(message)
+        self.settle(run, error)
+        return error
+
+    def _interrupted_after_end(self, run: JobRun) -> str:
+        state = run.job.state.value if run.job.state else "ended"
+        if run.job.state is JobStatus.SUCCEED:
+            ref = run.job.task_id if run.job.task_id is not None else run.job.exec_id
+            return (
+                f"Interrupted while loading the results of Linkis job {run.name} (it Succeed); "
+                f"nothing was bound: load them later with %linkis attach {ref}"
+            )
+        return f"Interrupted: Linkis job {run.name} had already ended ({state}); nothing was bound"
+
+    def _interrupted_while_running(self, run: JobRun) -> str:
+        wait = run.job.kill_grace + BACKSTOP_MARGIN
+        hint = still_running_hint(run.job.task_id, run.job.exec_id)
+        try:
+            run.future.result(timeout=wait)
+        except JobCancelled:
+            return f"Interrupted: Linkis job {run.name} killed (Cancelled)"
+        except KillUnconfirmed as exc:
+            return f"Interrupted: Linkis job {run.name} may still be running: {exc.reason}; {hint}"
+        except JobError as exc:
+            state = exc.state or "ended"
+            return f"Interrupted: Linkis job {run.name} had already ended ({state})"
+        except concurrent.futures.TimeoutError:
+            reason = f"no answer from the gateway within {wait:g} s"
+            return f"Interrupted: Linkis job {run.name} may still be running: {reason}; {hint}"
+        except KeyboardInterrupt:
+            return (
+                f"Interrupted again before Linkis job {run.name} was confirmed killed; it may "
+                f"still be running: {hint}"
+            )
+        except Exception as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return f"Interrupted: Linkis job {run.name} may still be running ({first}); {hint}"
+        state = run.job.state.value if run.job.state else "ended"
+        return f"Interrupted: Linkis job {run.name} had already ended ({state}); nothing was bound"
+
+    # ------------------------------------------------------------------ concluding
+
+    def conclude(self, run: JobRun) -> Any:
+        """The worker is done: fail the cell with its error, or show and bind its results."""
+        try:
+            results = run.future.result()
+        except LinkisError as exc:
+            self.fail(run, exc)
+        run.results = results
+        run.display.finish(run.job.snapshot(), results=results)
+        return self._bind(run, results)
+
+    def fail(self, run: JobRun, exc: LinkisError) -> NoReturn:
+        """Show the error in the display and raise it with a short rendering."""
+        self.settle(run, exc)
+        raise quiet(exc) from None
+
+    def settle(self, run: JobRun, error: BaseException) -> None:
+        """Finish the display with an error (never hides the error itself)."""
+        run.error = error
+        # the display must never hide the job's own outcome
+        with contextlib.suppress(Exception):
+            run.display.finish(run.job.snapshot(), error=error)
+
+    def _bind(self, run: JobRun, results: list[ResultSet]) -> Any:
+        tables = [rs.frame for rs in results if rs.frame is not None]
+        value: Any = tables[0] if len(tables) == 1 else (tables or None)
+        if not run.quiet:
+            for rs in results:
+                if rs.frame is None and rs.text:
+                    print(rs.text.rstrip("\n"))
+                if rs.truncated:
+                    print(
+                        f"result set {rs.index}: only the first {run.limit} rows were loaded "
+                        f"(--limit {run.limit})",
+                        file=sys.stderr,
+                    )
+        if run.export is not None:
+            self._export(run, tables)
+        if run.output:
+            if value is None:
+                if not run.quiet:
+                    print(f"no table result set: {run.output} is not bound", file=sys.stderr)
+            else:
+                self._namespace()[run.output] = value
+        run.value = value
+        return value
+
+    @staticmethod
+    def _export(run: JobRun, tables: list[Any]) -> None:
+        path = run.export
+        assert path is not None
+        if not tables:
+            print(f"no table result set: nothing written to {path}", file=sys.stderr)
+            return
+        if path.suffix.lower() == ".csv":
+            tables[0].to_csv(path, index=False)
+        else:
+            tables[0].to_excel(path, index=False, engine="xlsxwriter")
+        if not run.quiet:
+            print(f"wrote {len(tables[0])} rows to {path}")
+
+    # ------------------------------------------------------------------ lookup
+
+    def find(self, ref: int | str | None) -> JobRun | None:
+        """The run a taskID/execID names (the last run for None)."""
+        if ref is None:
+            return self.runs[-1] if self.runs else None
+        for run in reversed(self.runs):
+            if ref == run.job.exec_id or ref == run.job.task_id:
+                return run
+        return None

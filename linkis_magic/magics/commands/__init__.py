@@ -1,0 +1,18 @@
+"""The ``%linkis`` line commands, one small module per group of verbs (jupysql ``cmd/`` style).
+
+Each module returns its :class:`Command` objects (a parser and a handler); this package
+collects them in the order ``%linkis`` lists them.
+"""
+
+from __future__ import annotations
+
+from linkis_magic.magics.commands import jobs, sandbox, session
+from linkis_magic.magics.commands._base import Command, Handler
+
+__all__ = ["Command", "Handler", "all_commands"]
+
+
+def all_commands() -> dict[str, Command]:
+    """Every line command by name (parsers are built fresh: they keep no state)."""
+    found = [*jobs.commands(), *session.commands(), *sandbox.commands()]
+    return {c.name: c for c in found}

@@ -1,0 +1,82 @@
+"""The Linkis wire format: envelopes, job states and small typed records (no I/O here).
+
+The records turn Linkis names into Python names once, tolerating the quirks listed in
+docs/linkis-protocol.md §10: numbers sent as strings and vice versa, epoch-millisecond dates,
+the 4-slot log array that may also be a string or null, ``totalPage`` meaning nothing (openFile)
+or a row count (jobhistory list), and JSON documents nested as JSON text (``paramsJson``).
+
+One module per part of the API: ``_envelope`` (replies and errors), ``_entrance`` (states,
+submit, status, progress, log), ``_jobhistory`` (task rows), ``_filesystem`` (result files).
+"""
+
+from linkis_magic.protocol._entrance import (
+    JobStatus,
+    LogChunk,
+    Progress,
+    StageProgress,
+    SubmitResult,
+    is_error_line,
+    parse_log,
+    parse_open_log,
+    parse_progress,
+    parse_status,
+    parse_submit,
+)
+from linkis_magic.protocol._envelope import (
+    EXPORT_ERROR_PREFIX,
+    Envelope,
+    check_export_error,
+    parse_envelope,
+    raise_for_envelope,
+    redact,
+)
+from linkis_magic.protocol._filesystem import (
+    Column,
+    DirEntry,
+    FileInfo,
+    FilePage,
+    parse_dir_tree,
+    parse_file_info,
+    parse_file_page,
+    result_index,
+)
+from linkis_magic.protocol._jobhistory import (
+    TaskInfo,
+    TaskPage,
+    parse_task,
+    parse_task_page,
+    rebuild_exec_id,
+)
+
+__all__ = [
+    "EXPORT_ERROR_PREFIX",
+    "Column",
+    "DirEntry",
+    "Envelope",
+    "FileInfo",
+    "FilePage",
+    "JobStatus",
+    "LogChunk",
+    "Progress",
+    "StageProgress",
+    "SubmitResult",
+    "TaskInfo",
+    "TaskPage",
+    "check_export_error",
+    "is_error_line",
+    "parse_dir_tree",
+    "parse_envelope",
+    "parse_file_info",
+    "parse_file_page",
+    "parse_log",
+    "parse_open_log",
+    "parse_progress",
+    "parse_status",
+    "parse_submit",
+    "parse_task",
+    "parse_task_page",
+    "raise_for_envelope",
+    "rebuild_exec_id",
+    "redact",
+    "result_index",
+]

@@ -1,0 +1,141 @@
+"""Loading result sets: list the result directory, read every page, type the tables.
+
+Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7-§10.9):
+
+* Result files list lexicographically (``_10`` before ``_2``): sort by the number.
+* ``openFile`` pages have no total (``totalPage`` is always 0): read fixed-size pages until a
+  short/empty one. Nothing is capped silently; ``limit`` is the only cap and
+  :attr:`ResultSet.truncated` says when it cut something.
+* ``nullValue=LINKIS_NULL`` (1.5+) turns NULLs into JSON null; older servers send ``"NULL"``.
+* Tables with more than :data:`FAST_PATH_ROWS` rows take the CSV fast path (``_csv``), which
+  falls back to pages whenever the export does not match the result set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+from linkis_magic._validate import check_int
+from linkis_magic.protocol import Column, result_index
+from linkis_magic.results._csv import CsvMismatch, load_csv
+from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
+from linkis_magic.results._typing import arrow_columns, frame_from_chunks
+
+__all__ = ["FAST_PATH_ROWS", "ResultSet", "load_results"]
+
+_log = logging.getLogger("linkis_magic.results")
+
+FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
+TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
+
+
+@dataclass(frozen=True, eq=False)
+class ResultSet:
+    """One ``_N.dolphin`` result set: a typed DataFrame (tables) or text (everything else).
+
+    ``rows`` is the number of rows (or text lines) loaded; ``truncated`` is True when
+    ``limit`` stopped the loading before the end of the result set.
+    """
+
+    index: int
+    path: str
+    type: str
+    frame: pd.DataFrame | None
+    text: str | None
+    columns: tuple[Column, ...]
+    rows: int
+    truncated: bool
+
+
+def load_results(
+    client: ResultSource, result_location: str, *, limit: int | None = None
+) -> list[ResultSet]:
+    """Load every result set under ``result_location`` in numeric order, completely.
+
+    ``limit`` caps the rows loaded per result set (``ResultSet.truncated`` tells when it did).
+    """
+    if limit is not None:
+        limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
+    entries = client.dir_tree(result_location)
+    if not entries:
+        return []
+    found = []
+    for entry in entries:
+        if not entry.is_leaf:
+            continue
+        index = result_index(entry.name)
+        if index is not None:
+            found.append((index, entry.name, entry.path))
+    found.sort()
+    loaded = (_load_one(client, path, index, limit) for index, _, path in found)
+    return [rs for rs in loaded if rs is not None]
+
+
+def _load_one(client: ResultSource, path: str, index: int, limit: int | None) -> ResultSet | None:
+    page_size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit + 1))
+    first = client.open_file(path, page=1, page_size=page_size, null_value=NULL_VALUE)
+    if not first.type and not first.rows:
+        return None  # an empty file: the client already issued Linkis's 206 warning
+    if first.type != "2":
+        return _load_text(client, path, index, first.type, first.rows, page_size, limit)
+    columns = tuple(first.columns)
+    if len(first.rows) >= page_size and (limit is None or limit >= FAST_PATH_ROWS):
+        total = client.file_info(path, page_size=-1).row_number
+        want = total if limit is None else min(total, limit)
+        if want > FAST_PATH_ROWS:
+            try:
+                frame = load_csv(client, path, columns, want)
+            except CsvMismatch as exc:
+                _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
+            else:
+                return ResultSet(index, path, "2", frame, None, columns, want, total > want)
+    chunks, count, truncated = _read_pages(client, path, len(columns), first.rows, page_size, limit)
+    frame = frame_from_chunks(columns, chunks)
+    return ResultSet(index, path, "2", frame, None, columns, count, truncated)
+
+
+def _read_pages(
+    client: ResultSource,
+    path: str,
+    ncols: int,
+    first_rows: list[list[str | None]],
+    page_size: int,
+    limit: int | None,
+) -> tuple[list[list[pa.Array]], int, bool]:
+    """Read pages 2, 3, ... after page 1 until a short page; returns Arrow string chunks."""
+    chunks: list[list[pa.Array]] = []
+    count = 0
+    truncated = False
+    rows = first_rows
+    page = 1
+    while True:
+        if limit is not None and count + len(rows) > limit:
+            rows = rows[: limit - count]
+            truncated = True
+        if rows:
+            chunks.append(arrow_columns(ncols, rows))
+            count += len(rows)
+        if truncated or len(rows) < page_size:
+            return chunks, count, truncated
+        page += 1
+        rows = client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
+
+
+def _load_text(
+    client: ResultSource,
+    path: str,
+    index: int,
+    kind: str,
+    first_rows: list[list[str | None]],
+    page_size: int,
+    limit: int | None,
+) -> ResultSet:
+    chunks, count, truncated = _read_pages(client, path, 1, first_rows, page_size, limit)
+    lines: list[str] = []
+    for (chunk,) in chunks:
+        lines.extend("" if line is None else line for line in chunk.to_pylist())
+    return ResultSet(index, path, kind, None, "\n".join(lines), (), count, truncated)
