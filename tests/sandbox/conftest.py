@@ -1,16 +1,20 @@
-"""Fixtures for the sandbox's own HTTP tests: logged-in raw `requests` sessions and extra
-sandboxes started with special settings (session timeout, job retention) through the same
-CLI as the session-wide `sandbox` fixture of tests/conftest.py."""
+"""Fixtures for the sandbox's own tests: raw HTTP sessions per user, and extra sandboxes.
+
+Everything talks to a real gateway process over loopback with plain `requests` (no client
+code): the session-wide `sandbox` of tests/conftest.py, or extra ones started with special
+settings (session timeout, job retention, one worker) through tests.support.sandbox.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
+from tests.support.sandbox import SandboxProcess, start_sandbox
+from tests.support.wait import wait_until
 
 TERMINAL = {"Succeed", "Failed", "Cancelled", "Timeout"}
 
@@ -53,16 +57,20 @@ class Api:
         data: dict[str, Any] = reply.json()["data"]
         return data
 
+    def status(self, job: dict[str, Any]) -> str:
+        """The job's state from the entrance (jobhistory fallback via taskID)."""
+        reply = self.get(f"/entrance/{job['execID']}/status", taskID=job["taskID"])
+        state: str = reply.json()["data"]["status"]
+        return state
+
     def wait(self, job: dict[str, Any], timeout: float = 60.0) -> str:
-        """Poll status until terminal (jobhistory fallback via taskID)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            reply = self.get(f"/entrance/{job['execID']}/status", taskID=job["taskID"])
-            state: str = reply.json()["data"]["status"]
-            if state in TERMINAL:
-                return state
-            time.sleep(0.05)
-        raise AssertionError(f"job {job} did not finish in {timeout}s")
+        """Poll status until the job is in a terminal state; returns that state."""
+
+        def finished() -> str | None:
+            state = self.status(job)
+            return state if state in TERMINAL else None
+
+        return wait_until(finished, timeout=timeout, what=f"job {job} to finish")
 
     def run(self, code: str, run_type: str = "sql", **kwargs: Any) -> tuple[dict[str, Any], str]:
         job = self.submit(code, run_type, **kwargs)
@@ -78,6 +86,15 @@ class Api:
         data = self.get(f"/entrance/{job['execID']}/log", fromLine=1, size=-1).json()["data"]
         return [line for line in data["log"][3].split("\n") if line]
 
+    def wait_for_log(self, job: dict[str, Any], needle: str) -> list[str]:
+        """The job's log lines once one of them contains `needle`."""
+
+        def lines_with_needle() -> list[str]:
+            lines = self.log_all(job)
+            return lines if any(needle in line for line in lines) else []
+
+        return wait_until(lines_with_needle, what=f"{needle!r} in the log of {job['execID']}")
+
     def result_paths(self, job: dict[str, Any]) -> list[str]:
         location = self.task(job["taskID"])["resultLocation"]
         tree = self.get("/filesystem/getDirFileTrees", path=location).json()["data"]
@@ -92,44 +109,42 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def alice(sandbox: Any) -> Api:
+def login() -> Callable[[SandboxProcess, str | None], Api]:
+    """`login(box, "alice")`: a cookie session on any sandbox (None: never logged in)."""
+
+    def make(box: SandboxProcess, user: str | None) -> Api:
+        return Api(box.url, user, box.users[user] if user is not None else None)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def alice(sandbox: SandboxProcess, login: Callable[..., Api]) -> Api:
     """A cookie session logged in as alice on the shared sandbox."""
-    return Api(sandbox.url, "alice", sandbox.users["alice"])
+    return login(sandbox, "alice")
 
 
 @pytest.fixture(scope="session")
-def bob(sandbox: Any) -> Api:
+def bob(sandbox: SandboxProcess, login: Callable[..., Api]) -> Api:
     """A cookie session logged in as bob on the shared sandbox."""
-    return Api(sandbox.url, "bob", sandbox.users["bob"])
+    return login(sandbox, "bob")
 
 
 @pytest.fixture(scope="session")
-def anonymous(sandbox: Any) -> Api:
+def anonymous(sandbox: SandboxProcess, login: Callable[..., Api]) -> Api:
     """A session that never logged in."""
-    return Api(sandbox.url)
-
-
-def _start_sandbox_function(config: pytest.Config) -> Callable[..., Any]:
-    """tests/conftest.py's `start_sandbox`, found among the loaded conftest plugins (a plain
-    `from conftest import ...` is unreliable under --import-mode=importlib)."""
-    for plugin in config.pluginmanager.get_plugins():
-        function = getattr(plugin, "start_sandbox", None)
-        if callable(function):
-            return function  # type: ignore[no-any-return]
-    raise RuntimeError("tests/conftest.py with start_sandbox is not loaded")
+    return login(sandbox, None)
 
 
 @pytest.fixture(scope="session")
 def start_extra(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., Any]]:
-    """Start extra sandboxes with extra CLI arguments; all are stopped at session end."""
-    start = _start_sandbox_function(request.config)
-    started: list[Any] = []
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., SandboxProcess]]:
+    """Start extra sandboxes (no demo data) with extra CLI arguments; all stop at session end."""
+    started: list[SandboxProcess] = []
 
-    def launch(*extra: str) -> Any:
-        data_dir: Path = tmp_path_factory.mktemp("extra-sandbox")
-        box = start(data_dir, "--no-demo-data", *extra)
+    def launch(*extra: str) -> SandboxProcess:
+        box = start_sandbox(tmp_path_factory.mktemp("extra-sandbox"), "--no-demo-data", *extra)
         started.append(box)
         return box
 
@@ -139,6 +154,6 @@ def start_extra(
 
 
 @pytest.fixture(scope="session")
-def forgetful(start_extra: Callable[..., Any]) -> Any:
+def forgetful(start_extra: Callable[..., SandboxProcess]) -> SandboxProcess:
     """A sandbox that forgets finished jobs at once (entrance endpoints -> "job has ended")."""
     return start_extra("--job-retention", "0")

@@ -1,42 +1,25 @@
-"""The `python -m linkis_magic.sandbox` command line: first line, defaults, clean exit."""
+"""`python -m linkis_magic.sandbox` (sandbox/__main__.py): first line, defaults, clean exit."""
 
 from __future__ import annotations
 
 import getpass
-import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
 
-
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "linkis_magic.sandbox", "--data-dir", str(tmp_path), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline()
-
-
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=20)
-    return out
+from tests.support.sandbox import start_sandbox
 
 
 class TestCommandLine:
     """The first stdout line gives the URL and how to log in."""
 
     def test_generated_password_is_shown_and_works(self, tmp_path: Path) -> None:
-        proc, first = _start(tmp_path, "--no-demo-data")
+        box = start_sandbox(tmp_path, "--no-demo-data", users=None, token=None)
         try:
+            first = box.output[0]
             match = re.match(
                 r"Linkis sandbox listening on (http://127\.0\.0\.1:\d+) "
                 r"\(log in as (\S+) with password (\S+);",
@@ -52,19 +35,20 @@ class TestCommandLine:
             )
             assert login.json()["status"] == 0
         finally:
-            rest = _stop(proc)
-        assert proc.returncode == 0, rest
+            rest = box.stop()
+        assert box.proc.returncode == 0, rest
 
     def test_given_users_hide_passwords(self, tmp_path: Path) -> None:
-        proc, first = _start(
-            tmp_path, "--no-demo-data", "--user", "carol:very-secret", "--token", "TOK-123"
+        box = start_sandbox(
+            tmp_path, "--no-demo-data", users={"carol": "very-secret"}, token="TOK-123"
         )
         try:
+            first = box.output[0]
             assert first.startswith("Linkis sandbox listening on http://127.0.0.1:")
             assert "carol" in first
             assert "very-secret" not in first and "TOK-123" not in first
         finally:
-            rest = _stop(proc)
+            rest = box.stop()
         assert "very-secret" not in rest and "TOK-123" not in rest
 
     def test_bad_user_argument_is_a_usage_error(self, tmp_path: Path) -> None:

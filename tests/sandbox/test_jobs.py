@@ -1,52 +1,51 @@
-"""Once the entrance forgets a finished job, clients fall back to jobhistory and openLog."""
+"""jobs.py: the job manager's queue and kill, and forgetting finished jobs after a while."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.support.sandbox import SandboxProcess
+from tests.support.wait import wait_until
+
+PY = "python-python3"
+
+
+class TestQueue:
+    """With one worker, jobs queue up; a queued job can be killed before it starts."""
+
+    def test_kill_queued_job(
+        self, start_extra: Callable[..., SandboxProcess], login: Callable[..., Any]
+    ) -> None:
+        api = login(start_extra("--workers", "1"), "alice")
+
+        def state(job: dict[str, Any]) -> str:
+            value: str = api.get(f"/entrance/{job['execID']}/status").json()["data"]["status"]
+            return value
+
+        blocker = api.submit("import time\ntime.sleep(60)", "python", PY)
+        queued = api.submit("print('never runs')", "python", PY)
+        wait_until(lambda: state(blocker) == "Running", what="the first job to run")
+        assert state(queued) == "Inited"
+        api.get(f"/entrance/{queued['execID']}/kill", taskID=queued["taskID"])
+        assert state(queued) == "Cancelled"
+        api.get(f"/entrance/{blocker['execID']}/kill", taskID=blocker["taskID"])
+        wait_until(lambda: state(blocker) == "Cancelled", what="the running job to be killed")
+        task = api.task(queued["taskID"])
+        assert task["status"] == "Cancelled" and task["engineStartTime"] is None
+        log = api.get(f"/entrance/{queued['execID']}/log", size=-1).json()
+        assert "never runs" not in log["data"]["log"][3]
+
 
 @pytest.fixture(scope="module")
-def finished(forgetful: Any) -> tuple[Any, dict[str, Any]]:
+def finished(forgetful: SandboxProcess, login: Callable[..., Any]) -> tuple[Any, dict[str, Any]]:
     """A job that already finished on a sandbox started with --job-retention 0."""
-    from_conftest = forgetful
-    api = _login(from_conftest.url)
+    api = login(forgetful, "alice")
     job = api.submit("select 'remembered' as r")
-    deadline = time.monotonic() + 30
-    while api.task(job["taskID"])["status"] != "Succeed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: api.task(job["taskID"])["status"] == "Succeed", what="the job to succeed")
     return api, job
-
-
-def _login(url: str) -> Any:
-    import requests
-
-    class _Api:
-        base = url + "/api/rest_j/v1"
-        http = requests.Session()
-
-        def get(self, endpoint: str, **params: Any) -> Any:
-            return self.http.get(self.base + endpoint, params=params, timeout=30)
-
-        def submit(self, code: str) -> dict[str, Any]:
-            body = {
-                "executionContent": {"code": code, "runType": "sql"},
-                "labels": {"engineType": "spark-3.2.1"},
-            }
-            reply = self.http.post(self.base + "/entrance/submit", json=body, timeout=30)
-            data: dict[str, Any] = reply.json()["data"]
-            return data
-
-        def task(self, task_id: int) -> dict[str, Any]:
-            task: dict[str, Any] = self.get(f"/jobhistory/{task_id}/get").json()["data"]["task"]
-            return task
-
-    api = _Api()
-    api.http.post(api.base + "/user/login", json={"userName": "alice", "password": "alice-secret"})
-    return api
 
 
 class TestForgottenJob:

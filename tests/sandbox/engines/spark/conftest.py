@@ -1,4 +1,6 @@
-"""A sandbox with the real Spark engine (local[2]) for the spark test group."""
+"""A sandbox with the real Spark engine (local[2]) for the spark test group (engines/spark.py).
+
+The group is skipped without pyspark, except on CI, where a missing extra is an error."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import SandboxProcess, start_sandbox
+from tests.support.sandbox import SandboxProcess, start_sandbox
 
 if importlib.util.find_spec("pyspark") is None:
     if os.environ.get("CI"):

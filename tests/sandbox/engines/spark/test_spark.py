@@ -1,4 +1,5 @@
-"""Real Spark behind the sandbox: per-job task counts, kill by job group, typed results."""
+"""engines/spark.py: real Spark behind the sandbox: per-job task counts, kill by job group,
+typed results."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobCancelled, JobFailed
 from linkis_magic.job import JobSnapshot
 from linkis_magic.protocol import JobStatus
-from tests.conftest import SandboxProcess
+from tests.support.sandbox import SandboxProcess
 
 pytestmark = pytest.mark.spark
 

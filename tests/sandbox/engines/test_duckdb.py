@@ -1,0 +1,123 @@
+"""engines/duckdb.py: dialect translation, variables, NULLs, errors, progress and kill."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tests.support.wait import wait_until
+
+
+class TestSqlSemantics:
+    """What runs: dialect translation, variables, NULLs, non-ASCII, persistence, errors."""
+
+    def test_spark_functions_are_translated(self, alice: Any) -> None:
+        job, state = alice.run("select nvl(null, 7) as a, concat_ws('-', 'x', 'y') as b")
+        assert state == "Succeed", alice.log_all(job)
+        (path,) = alice.result_paths(job)
+        assert alice.open_file(path)["fileContent"] == [["7", "x-y"]]
+
+    def test_variables_and_run_date(self, alice: Any) -> None:
+        job, state = alice.run(
+            "select '${dt}' as dt, '${run_date}' as rd, '${run_date_std}' as rds",
+            variables={"dt": "2024-01-01"},
+        )
+        assert state == "Succeed"
+        (path,) = alice.result_paths(job)
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        assert alice.open_file(path)["fileContent"] == [
+            ["2024-01-01", yesterday.strftime("%Y%m%d"), yesterday.isoformat()]
+        ]
+
+    def test_undefined_variable_fails_with_91001(self, alice: Any) -> None:
+        job, state = alice.run("select ${nope}")
+        assert state == "Failed"
+        task = alice.task(job["taskID"])
+        assert task["errCode"] == 91001
+        assert "nope" in task["errDesc"]
+
+    def test_null_versus_null_value(self, alice: Any) -> None:
+        job, _ = alice.run("select cast(null as int) as n, '' as e, 'NULL' as s, 'x' as x")
+        (path,) = alice.result_paths(job)
+        assert alice.open_file(path)["fileContent"] == [["NULL", "", "NULL", "x"]]
+        sdk = alice.open_file(path, nullValue="LINKIS_NULL")["fileContent"]
+        assert sdk == [[None, "", "NULL", "x"]]
+
+    def test_non_ascii_round_trip(self, alice: Any) -> None:
+        job, _ = alice.run("select '华东 ünïcødé 🚀' as 名字")
+        (path,) = alice.result_paths(job)
+        data = alice.open_file(path)
+        assert data["metadata"][0]["columnName"] == "名字"
+        assert data["fileContent"] == [["华东 ünïcødé 🚀"]]
+
+    def test_tables_persist_across_jobs(self, alice: Any) -> None:
+        _, state = alice.run("create or replace table persisted_t as select 41 + 1 as answer")
+        assert state == "Succeed"
+        job, state = alice.run("select answer from persisted_t")
+        assert state == "Succeed"
+        (path,) = alice.result_paths(job)
+        assert alice.open_file(path)["fileContent"] == [["42"]]
+
+    def test_demo_sales_table_exists(self, alice: Any) -> None:
+        job, _ = alice.run("select count(*) from sales")
+        (path,) = alice.result_paths(job)
+        assert int(alice.open_file(path)["fileContent"][0][0]) >= 100_000
+
+    def test_missing_table_fails_with_41002_and_error_lines(self, alice: Any) -> None:
+        job, state = alice.run("select * from no_such_table")
+        assert state == "Failed"
+        task = alice.task(job["taskID"])
+        assert task["errCode"] == 41002
+        assert "no_such_table" in task["errDesc"]
+        log = alice.get(f"/entrance/{job['execID']}/log", fromLine=1, size=-1).json()["data"]
+        assert "no_such_table" in log["log"][0]
+        assert "Sorry. Your job completed with a status Failed." in log["log"][3]
+        assert alice.result_paths(job) == []
+
+    def test_syntax_error_fails_with_42xxx(self, alice: Any) -> None:
+        job, state = alice.run("selec 1 frm")
+        assert state == "Failed"
+        assert 42000 <= alice.task(job["taskID"])["errCode"] < 43000
+
+    def test_comment_only_cell_fails_with_30010(self, alice: Any) -> None:
+        job, state = alice.run("-- nothing to run")
+        assert state == "Failed"
+        assert alice.task(job["taskID"])["errCode"] == 30010
+
+
+class TestProgressAndKill:
+    """A running statement reports progress; kill interrupts it at once."""
+
+    def test_progress_while_running(self, alice: Any) -> None:
+        job = alice.submit("select count(*) from range(100000000000) t(x) where x % 7 = 3")
+
+        def running() -> dict[str, Any] | None:
+            data: dict[str, Any] = alice.get(f"/entrance/{job['execID']}/progress").json()["data"]
+            info = data["progressInfo"]
+            return data if info and info[0]["runningTasks"] > 0 else None
+
+        try:
+            data = wait_until(running, what="a running statement in progressInfo")
+            info = data["progressInfo"]
+            assert info and info[0]["id"] == "statement_1" and info[0]["totalTasks"] == 100
+            assert 0.0 <= data["progress"] < 1.0
+            task = alice.task(job["taskID"])
+            assert task["status"] == "Running" and task["errCode"] is None
+            assert isinstance(task["progress"], str)
+        finally:
+            alice.get(f"/entrance/{job['execID']}/kill", taskID=job["taskID"])
+        assert alice.wait(job) == "Cancelled"
+
+    def test_kill_long_duckdb_query(self, alice: Any) -> None:
+        job = alice.submit("select count(*) from range(100000000000) t(x) where x % 7 = 3")
+        alice.wait_for_log(job, "Executing statement 1/1")
+        reply = alice.get(f"/entrance/{job['execID']}/kill", taskID=job["taskID"])
+        assert reply.status_code == 200
+        assert reply.json()["message"] == "Successfully killed the job(成功kill了job)"
+        assert alice.wait(job, timeout=30) == "Cancelled"
+        task = alice.task(job["taskID"])
+        assert task["status"] == "Cancelled"
+        assert alice.result_paths(job) == []
+        assert "completed with a status Cancelled" in alice.log_all(job)[-1]
+        # the worker is free again: a new query runs to the end
+        assert alice.run("select 1")[1] == "Succeed"
