@@ -6,16 +6,14 @@ displays, and carries on through jobhistory when the entrance cannot answer (``_
 never prints: displays and magics decide what to show.
 
 The Job is the one owner of stopping a job. ``wait(cancel=event)`` turns a set event (the Kill
-button, Ctrl-C in a notebook) into: kill once (re-sent every KILL_RETRY seconds, or every
-KILL_REDELIVER seconds while it cannot be delivered), wait up to ``kill_grace`` seconds for a
-final state, then give up with :class:`KillUnconfirmed`. Every
-gateway call in that phase carries the remaining time as its timeout and is never retried, so
-the whole phase is bounded. An interrupt that lands inside ``wait()`` itself (Ctrl-C in a plain
-script) goes through the same steps before it is re-raised.
+button, Ctrl-C in a notebook) into the protocol of ``_stop``: kill once (re-sent on a schedule),
+wait up to ``kill_grace`` seconds for a final state, then give up with
+:class:`KillUnconfirmed`. Every gateway call in that phase carries the remaining time as its
+timeout and is never retried, so the whole phase is bounded. An interrupt that lands inside
+``wait()`` itself (Ctrl-C in a plain script) goes through the same steps before it is re-raised.
 
-At completion the entrance status can be ahead of jobhistory (docs/linkis-protocol.md §4.1):
-after a terminal state jobhistory is read until it agrees (briefly) before ``resultLocation``
-and ``errCode`` are trusted.
+Where each call goes (entrance, or jobhistory once the entrance cannot answer) and how
+jobhistory is brought in line at completion is the route's business (``_route``).
 """
 
 from __future__ import annotations
@@ -41,9 +39,10 @@ from linkis_magic.errors import (
 from linkis_magic.job._clock import SYSTEM_CLOCK, Clock
 from linkis_magic.job._gateway import JobGateway
 from linkis_magic.job._log import LogCursor
-from linkis_magic.job._route import Gone, Route
+from linkis_magic.job._route import Route
 from linkis_magic.job._schedule import AuxSchedule, PollSchedule
 from linkis_magic.job._snapshot import JobSnapshot
+from linkis_magic.job._stop import KILL_GRACE, StopAttempt, stop
 from linkis_magic.protocol import JobStatus, Progress, StageProgress
 
 if TYPE_CHECKING:
@@ -57,12 +56,6 @@ _log = logging.getLogger("linkis_magic.job")
 
 LOG_TAIL = 50  # lines kept in JobSnapshot.log_tail
 ERROR_TAIL = 20  # error lines kept in snapshots and exceptions
-KILL_GRACE = 5.0  # seconds a cancel waits for a final state after the first kill
-KILL_RETRY = 5.0  # a cancel re-sends a delivered kill this often while the job still runs
-KILL_REDELIVER = 1.0  # ... and retries a kill that could not be delivered this often
-CANCEL_POLL = 0.1  # first status interval while waiting for Cancelled (then backs off)
-HISTORY_LAG = 5.0  # how long to wait for jobhistory to agree with the entrance at completion
-LOCATION_LAG = 0.3  # ... and for resultLocation once jobhistory says Succeed
 RESULT_RETRY = 0.5  # interval between attempts to list results while the gateway is unreachable
 # How long wait()/results() ride out a gateway that cannot be reached (connection refused or
 # reset, 502/503/504 after the adapter's own retries) before giving up with TransportError.
@@ -118,7 +111,6 @@ class Job:
         self._state: JobStatus | None = None
         self._progress = 0.0
         self._stages: tuple[StageProgress, ...] = ()
-        self._history_settled = False
         self._finished_elapsed: float | None = None
         self._results: dict[int | None, list[ResultSet]] = {}
         #: seconds wait()/results() keep retrying while the gateway is unreachable
@@ -154,14 +146,14 @@ class Job:
 
     def status(self) -> JobStatus:
         """Ask the gateway for the state once (entrance, or jobhistory once it cannot answer)."""
-        state = self._fetch_status()
+        state = self._route.status()
         with self._lock:
             self._set_state(state)
         return state
 
     def progress(self) -> Progress:
         """Ask for overall progress and the per-stage list once."""
-        progress = self._fetch_progress()
+        progress = self._route.progress()
         with self._lock:
             self._progress, self._stages = progress.progress, progress.stages
         return progress
@@ -329,13 +321,13 @@ class Job:
         """
         previous = self._state
         notices = len(self._route.notices)
-        state = self._fetch_status()
+        state = self._route.status()
         now = self._clock.now()
         changed = state is not previous
         terminal = state.is_terminal
         if terminal:
             # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
-            self._settle_history(state)
+            self._route.settle(state, self._clock)
         quiet = early and not terminal
         new_lines = 0
         if not quiet and (terminal or aux.due("log", now, changed)):
@@ -356,7 +348,7 @@ class Job:
     def _poll_progress(self) -> bool:
         old = (self._progress, self._stages)
         try:
-            prog = self._fetch_progress()
+            prog = self._route.progress()
         except GatewayError:
             return False
         with self._lock:
@@ -375,7 +367,7 @@ class Job:
         unfinished = any(st.succeeded + st.failed < st.total for st in self._stages)
         if unfinished and not self._route.gone:
             try:
-                final = self._fetch_progress()
+                final = self._route.progress()
             except LinkisError:  # best effort: the state is already known
                 final = None
         with self._lock:
@@ -390,69 +382,30 @@ class Job:
     # ------------------------------------------------------------------ stopping
 
     def _cancel(self, report: Callable[[], None]) -> JobStatus:
-        """Kill, re-send on schedule, wait up to ``kill_grace`` for a final state.
+        """Stop the job (``_stop``): the final state, or KillUnconfirmed when none came."""
+        outcome = stop(
+            lambda left: self.kill(timeout=left),
+            self._status_within,
+            self._clock,
+            self.kill_grace,
+            self._route.name,
+        )
+        if isinstance(outcome, StopAttempt):
+            reason = outcome.reason(self.kill_grace)
+            raise self._error(
+                KillUnconfirmed,
+                f"Linkis job {self._route.name} may still be running: {reason}",
+                outcome.state or self._state or JobStatus.RUNNING,
+                reason=reason,
+            )
+        report()
+        return outcome
 
-        Returns the final state (normally Cancelled); raises KillUnconfirmed when none came.
-        Every call here is bounded by the time left and never retried.
-        """
-        clock = self._clock
-        end = clock.now() + self.kill_grace
-        next_kill = clock.now()
-        interval = CANCEL_POLL
-        problem = ""
-        delivered = False
-        while True:
-            now = clock.now()
-            if now >= next_kill and now < end:
-                try:
-                    self.kill(timeout=end - now)
-                    delivered, problem = True, ""
-                    next_kill = now + KILL_RETRY
-                except LinkisError as exc:
-                    problem = str(exc).splitlines()[0]
-                    next_kill = now + KILL_REDELIVER
-                    _log.warning("kill of Linkis job %s failed: %s", self._route.name, problem)
-            state = self._status_within(end)
-            if state is not None and state.is_terminal:
-                report()
-                return state
-            left = end - clock.now()
-            if left <= 0:
-                raise self._unconfirmed(delivered, problem, state)
-            clock.sleep(min(interval, left))
-            interval = min(interval * 1.5, 0.5)
-
-    def _status_within(self, end: float) -> JobStatus | None:
-        """The state, asked with the time left as timeout; None when no answer came."""
-        left = end - self._clock.now()
-        if left <= 0:
-            return None
-        try:
-            state = self._fetch_status(timeout=left)
-        except LinkisError as exc:
-            _log.info("status of Linkis job %s while cancelling: %s", self._route.name, exc)
-            return None
+    def _status_within(self, left: float) -> JobStatus:
+        state = self._route.status(timeout=left)
         with self._lock:
             self._set_state(state)
         return state
-
-    def _unconfirmed(self, delivered: bool, problem: str, state: JobStatus | None) -> JobError:
-        if not delivered:
-            reason = f"the kill could not be delivered ({problem or 'no answer'})"
-        else:
-            seen = state.value if state is not None else "unknown"
-            reason = (
-                f"the gateway took the kill but the job was still {seen} "
-                f"after {self.kill_grace:g} s"
-            )
-        last = state or self._state or JobStatus.RUNNING
-        error = self._error(
-            KillUnconfirmed,
-            f"Linkis job {self._route.name} may still be running: {reason}",
-            last,
-            reason=reason,
-        )
-        return error
 
     def _abort(self, exc: BaseException) -> None:
         """Stop the job after an interrupt/error inside wait(); note how it went; never raise."""
@@ -558,42 +511,3 @@ class Job:
         if task is None or task.result_location is None:
             task = self._route.history()
         return task.result_location
-
-    # ------------------------------------------------------------------ fetching
-
-    def _settle_history(self, state: JobStatus) -> None:
-        """At completion, read jobhistory until it is terminal too (the DB can lag)."""
-        if self._history_settled or self.task_id is None:
-            return
-        clock = self._clock
-        begin = clock.now()
-        delay = 0.02
-        while True:
-            task = self._route.history()
-            waited = clock.now() - begin
-            if task.status.is_terminal and (
-                state is not JobStatus.SUCCEED
-                or task.result_location is not None
-                or waited >= LOCATION_LAG  # a job without result sets (DDL) has none
-            ):
-                break
-            if waited >= HISTORY_LAG:
-                break
-            clock.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        self._history_settled = True
-
-    def _fetch_status(self, timeout: float | None = None) -> JobStatus:
-        client, task_id = self.client, self.task_id
-        state = self._route.entrance(
-            lambda exec_id: client.status(exec_id, task_id=task_id, timeout=timeout)
-        )
-        if isinstance(state, Gone):
-            return self._route.history(timeout=timeout).status
-        return state
-
-    def _fetch_progress(self) -> Progress:
-        progress = self._route.entrance(self.client.progress)
-        if isinstance(progress, Gone):
-            return Progress(self._route.known_task().progress, ())
-        return progress

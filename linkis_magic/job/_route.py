@@ -5,7 +5,9 @@ cannot route to the entrance instance at all, its calls fail and jobhistory (the
 source of truth (docs/linkis-protocol.md §3.5, §3.7, §1.5). This module is the one place that
 makes that switch: every entrance call of a Job goes through :meth:`Route.entrance`, which
 returns :data:`GONE` once the entrance cannot answer for the job, and the caller reads jobhistory
-instead.
+instead (``status`` and ``progress`` here do so for their callers). At completion the entrance
+can be ahead of jobhistory (§4.1): ``settle`` reads jobhistory until it agrees, briefly, before
+``resultLocation`` and ``errCode`` are trusted.
 
 A routing failure (HTTP 200 with status 1, for example errCode 11011 "Cannot find a correct
 ServiceInstance" when the entrance instance is offline) is worth telling the user about: the
@@ -21,12 +23,16 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 from linkis_magic.errors import GatewayError, JobError, NotLoggedInError
+from linkis_magic.job._clock import Clock
 from linkis_magic.job._gateway import JobGateway
-from linkis_magic.protocol import TaskInfo
+from linkis_magic.protocol import JobStatus, Progress, TaskInfo
 
 __all__ = ["GONE", "Gone", "Route"]
 
 _log = logging.getLogger("linkis_magic.job")
+
+HISTORY_LAG = 5.0  # how long to wait for jobhistory to agree with the entrance at completion
+LOCATION_LAG = 0.3  # ... and for resultLocation once jobhistory says Succeed
 
 T = TypeVar("T")
 
@@ -53,6 +59,7 @@ class Route:
         self.gone = exec_id is None
         self.task: TaskInfo | None = None
         self.notices: tuple[str, ...] = ()
+        self._settled = False
         self._lock = threading.Lock()
 
     @property
@@ -111,3 +118,41 @@ class Route:
     def known_task(self) -> TaskInfo:
         """The last jobhistory row read, or a fresh one."""
         return self.task if self.task is not None else self.history()
+
+    def status(self, *, timeout: float | None = None) -> JobStatus:
+        """The state from the entrance, or from jobhistory once the entrance cannot answer."""
+        gateway, task_id = self.gateway, self.task_id
+        state = self.entrance(
+            lambda exec_id: gateway.status(exec_id, task_id=task_id, timeout=timeout)
+        )
+        if isinstance(state, Gone):
+            return self.history(timeout=timeout).status
+        return state
+
+    def progress(self) -> Progress:
+        """Progress from the entrance, or jobhistory's overall figure (no stages) after it."""
+        progress = self.entrance(self.gateway.progress)
+        if isinstance(progress, Gone):
+            return Progress(self.known_task().progress, ())
+        return progress
+
+    def settle(self, state: JobStatus, clock: Clock) -> None:
+        """At completion, read jobhistory until it is terminal too (the database can lag)."""
+        if self._settled or self.task_id is None:
+            return
+        begin = clock.now()
+        delay = 0.02
+        while True:
+            task = self.history()
+            waited = clock.now() - begin
+            if task.status.is_terminal and (
+                state is not JobStatus.SUCCEED
+                or task.result_location is not None
+                or waited >= LOCATION_LAG  # a job without result sets (DDL) has none
+            ):
+                break
+            if waited >= HISTORY_LAG:
+                break
+            clock.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        self._settled = True
