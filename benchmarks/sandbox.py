@@ -6,17 +6,14 @@
    CSV download via resultsetToExcel) against DuckDB writing the same rows straight to CSV
    (`COPY ... TO`) in this process, as a ratio (goal <= 3).
 
+The sandbox is started by benchmarks/_sandbox.py, the same starter the tests use.
+
 Run: .venv/bin/python benchmarks/sandbox.py
 """
 
 from __future__ import annotations
 
-import os
-import re
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +23,7 @@ from typing import Any
 
 import duckdb
 import requests
+from _sandbox import PASSWORD, USER, sandbox
 
 BIG_QUERY = (
     "select i as id, i * 2 as twice, i % 97 as bucket, 'name_' || i as name, "
@@ -34,38 +32,9 @@ BIG_QUERY = (
 )
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "linkis_magic.sandbox",
-            "--data-dir",
-            str(data_dir),
-            "--user",
-            "bench:bench",
-            "--workers",
-            "4",
-            "--no-demo-data",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"http://[\w.\-]+:\d+", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    return proc, match.group(0) + "/api/rest_j/v1"
-
-
 def session(base: str) -> requests.Session:
     http = requests.Session()
-    reply = http.post(base + "/user/login", json={"userName": "bench", "password": "bench"})
+    reply = http.post(base + "/user/login", json={"userName": USER, "password": PASSWORD})
     reply.raise_for_status()
     return http
 
@@ -165,14 +134,13 @@ def big_result(base: str, scratch: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="linkis-bench-") as tmp:
-        proc, base = start(Path(tmp) / "data")
-        try:
-            throughput(base)
-            big_result(base, Path(tmp))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+    with (
+        tempfile.TemporaryDirectory(prefix="linkis-bench-") as tmp,
+        sandbox("--workers", "4") as url,
+    ):
+        base = url + "/api/rest_j/v1"
+        throughput(base)
+        big_result(base, Path(tmp))
 
 
 if __name__ == "__main__":

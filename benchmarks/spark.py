@@ -11,19 +11,15 @@ the machine hits both sides of a pair.
 from __future__ import annotations
 
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobCancelled
 from linkis_magic.job import JobSnapshot
-from tests.conftest import start_sandbox
 
 MASTER = "local[2]"
 QUERY = (
@@ -85,10 +81,12 @@ def kill_latency(client: LinkisClient) -> float:
 
 
 def main() -> None:
-    box = start_sandbox(Path(tempfile.mkdtemp()), "--spark-master", MASTER)
     spark = local_session()
     try:
-        with LinkisClient(box.url, user="alice", password="alice-secret") as client:
+        with (
+            sandbox("--spark-master", MASTER) as url,
+            LinkisClient(url, user=USER, password=PASSWORD) as client,
+        ):
             via_sandbox(client)  # warm up: the shared SparkSession starts lazily
             via_to_pandas(spark)
             # Interleaved, so both sides see the same moments of this shared, noisy machine.
@@ -96,7 +94,6 @@ def main() -> None:
             kill = kill_latency(client)
     finally:
         spark.stop()
-        box.stop()
     ours = statistics.median(p[0] for p in pairs)
     base = statistics.median(p[1] for p in pairs)
     ratio = statistics.median(p[0] / p[1] for p in pairs)
