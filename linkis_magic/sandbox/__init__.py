@@ -1,1 +1,16 @@
-"""The local Linkis-compatible sandbox gateway (run with `python -m linkis_magic.sandbox`)."""
+"""The local Linkis-compatible sandbox gateway (run with `python -m linkis_magic.sandbox`).
+
+It shares no code with the client side. Reading order:
+
+- `__main__`: the command line; `config.SandboxConfig`: what it configures.
+- `app.create_app`: wiring only (builds a `state.Gateway`, mounts `routes`, error handlers).
+- `routes/`: one APIRouter per Linkis service (user, entrance, jobhistory, filesystem);
+  `auth` (sessions, tokens, the `CurrentUser` dependency) and `errors` (envelopes) serve them.
+- `jobs.JobManager`: queue, workers, states, logs, kill, retention; `store.TaskStore`: the
+  SQLite job history; `engines/`: DuckDB, python, shell and the optional Spark engine.
+- `dolphin/`: the `.dolphin` result files; `export`: CSV/xlsx downloads of them;
+  `parallel.ordered_map`: the small thread pool both use.
+
+docs/linkis-protocol.md describes the Linkis behaviour all of this imitates; its section
+numbers (§) are the ones cited in these modules.
+"""

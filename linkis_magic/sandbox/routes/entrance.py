@@ -51,21 +51,24 @@ def default_version(engine: str) -> str:
 
 
 @dataclass
-class _Request:
-    """A submit body reduced to what both API versions have in common."""
+class _Submission:
+    """A submit body reduced to what both API versions have in common.
+
+    `engine_type` and `user_creator` are label values as sent (not necessarily strings).
+    """
 
     code: str
     run_type: str
-    engine_type: str | None
+    engine_type: Any
     labels: dict[str, Any]
-    user_creator: str
+    user_creator: Any
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _parse_v1(body: dict[str, Any], user: str, instance: str) -> _Request:
+def _parse_v1(body: dict[str, Any], user: str, instance: str) -> _Submission:
     """`{executionContent: {code, runType}, labels: {engineType, userCreator, ...}}`."""
     content = body.get("executionContent")
     if not isinstance(content, dict) or "code" not in content:
@@ -96,10 +99,10 @@ def _parse_v1(body: dict[str, Any], user: str, instance: str) -> _Request:
             instance=instance,
         )
     user_creator = labels.get("userCreator") or f"{user}-IDE"
-    return _Request(code, str(run_type), engine_type, labels, user_creator)
+    return _Submission(code, str(run_type), engine_type, labels, user_creator)
 
 
-def _parse_v0(body: dict[str, Any], user: str, instance: str) -> _Request:
+def _parse_v0(body: dict[str, Any], user: str, instance: str) -> _Submission:
     """`{executionCode, executeApplicationName, requestApplicationName, runType, labels}`."""
     code = body.get("executionCode")
     script = _as_dict(body.get("source")).get("scriptPath")
@@ -114,10 +117,10 @@ def _parse_v0(body: dict[str, Any], user: str, instance: str) -> _Request:
     )
     user_creator = labels.get("userCreator") or f"{user}-{creator}"
     labels.setdefault("codeType", run_type)
-    return _Request(code, str(run_type), engine_type, labels, user_creator)
+    return _Submission(code, str(run_type), engine_type, labels, user_creator)
 
 
-def _label_list(req: _Request, run_type: str) -> list[str]:
+def _label_list(req: _Submission, run_type: str) -> list[str]:
     """Labels as Linkis stores them: engineType first, userCreator and codeType always."""
     labels = [f"{k}:{v}" for k, v in req.labels.items() if k not in ("engineType",)]
     if req.engine_type:
@@ -129,7 +132,7 @@ def _label_list(req: _Request, run_type: str) -> list[str]:
     return labels
 
 
-def _interceptor_failure(req: _Request, user: str) -> tuple[int, str] | None:
+def _interceptor_failure(req: _Submission, user: str) -> tuple[int, str] | None:
     """What the entrance's interceptors refuse: (errCode, desc), or None."""
     check_user, sep, creator = str(req.user_creator).partition("-")
     if not req.engine_type:
