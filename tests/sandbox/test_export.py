@@ -1,4 +1,5 @@
-"""CSV/xlsx downloads of `.dolphin` files byte for byte as resultsetToExcel writes them (§5.7)."""
+"""export.py: CSV/xlsx downloads of `.dolphin` files byte for byte as resultsetToExcel writes
+them (docs/linkis-protocol.md §5.7)."""
 
 from __future__ import annotations
 
