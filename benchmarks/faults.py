@@ -1,6 +1,6 @@
 """Jobs through a hostile network: the same batch with and without injected faults.
 
-A fault-injecting proxy (tests/reliability/proxy.py) sits between the clients and one local
+A fault-injecting proxy (tests/support/proxy.py) sits between the clients and one local
 sandbox. With ``--reset`` of the GET connections reset (half before any reply, half in the
 middle of the reply headers) and ``--unavailable`` answered 503 by the "proxy", the batch must
 give exactly what the clean batch gives:
@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
 
 from linkis_magic.client import LinkisClient  # noqa: E402
 from linkis_magic.errors import JobFailed, LinkisError  # noqa: E402
-from tests.conftest import USERS, start_sandbox  # noqa: E402
-from tests.reliability.proxy import FaultProxy, random_get_faults  # noqa: E402
+from tests.support.sandbox import USERS, start_sandbox  # noqa: E402
+from tests.support.proxy import FaultProxy, random_get_faults  # noqa: E402
 
 ENGINE = "spark-3.2.1"
 USER = "alice"

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 from linkis_magic.client import LinkisClient  # noqa: E402
 from linkis_magic.errors import LinkisError  # noqa: E402
-from tests.conftest import USERS, start_sandbox  # noqa: E402
+from tests.support.sandbox import USERS, start_sandbox  # noqa: E402
 
 ENGINE = "spark-3.2.1"
 

@@ -6,9 +6,14 @@ The public names below are imported lazily (PEP 562 `__getattr__`), so that
 """
 
 import importlib as _importlib
+import logging as _logging
 import typing as _typing
 
 __version__ = "0.1.0"
+
+# A library logs, the application decides where logs go: without this, Python's last-resort
+# handler would print every warning (a failed kill, a routing notice) into notebook cells.
+_logging.getLogger("linkis_magic").addHandler(_logging.NullHandler())
 
 _EXPORTS: dict[str, str] = {
     # client side

@@ -325,7 +325,7 @@ def parse_pairs(items: list[str], option: str) -> dict[str, str]:
                 "put RUNTYPE before the options)"
             )
         out[key] = value
-    return out
+    return check_mapping(out, option, stringify=True)
 
 
 def check_exec_id(exec_id: Any) -> str:

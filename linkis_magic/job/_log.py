@@ -16,7 +16,7 @@ import logging
 import threading
 from typing import Any, NamedTuple
 
-from linkis_magic.errors import GatewayError
+from linkis_magic.errors import GatewayError, ProtocolError
 from linkis_magic.job._clock import Clock
 from linkis_magic.job._gateway import JobGateway
 from linkis_magic.job._route import Gone, Route
@@ -93,7 +93,7 @@ class LogCursor:
             return 0
         try:
             whole = self._route.gateway.open_log(task.log_path)
-        except GatewayError as exc:
+        except (GatewayError, ProtocolError) as exc:  # best effort: the state is what matters
             _log.debug("openLog failed for job %s: %s", self._route.name, exc)
             return 0
         return self._append_whole(whole)

@@ -170,9 +170,9 @@ def frame_from_chunks(columns: tuple[Column, ...], chunks: list[list[pa.Array]])
 def frame_from_rows(
     columns: Sequence[Column], rows: Iterable[Sequence[str | None]]
 ) -> pd.DataFrame:
-    """Rows of strings/None (openFile ``fileContent``) -> a DataFrame typed per DESIGN "Types".
+    """Rows of strings/None (openFile ``fileContent``) -> a typed DataFrame (see the module doc).
 
-    Fields beyond the metadata (REFERENCE §6.3 keeps them) become extra text columns.
+    Fields beyond the metadata (docs/linkis-protocol.md §6.3 keeps them) become extra text columns.
     """
     cols = tuple(columns)
     rows = list(rows)

@@ -2,7 +2,7 @@
 
 One JupyterLab server and one headless Chromium serve the whole session; every test gets a
 fresh notebook file (so it gets its own kernel) and a fresh page. The recipe, its flags and
-its pitfalls are in ../shared/testing/JUPYTER-TESTING.md ("Level 2").
+its pitfalls are in docs/kernel-notes.md §10.
 
 The kernels inherit LINKIS_GATEWAY_URL / LINKIS_USER / LINKIS_PASSWORD from the server
 process, so a notebook only needs `%load_ext linkis_magic` to reach the session's sandbox.
@@ -21,7 +21,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,12 @@ import nbformat
 import pytest
 import requests
 
+from tests.support.wait import wait_until
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
-    from tests.conftest import SandboxProcess
+    from tests.support.sandbox import SandboxProcess
 
 CHROMIUM = Path(os.environ.get("LINKIS_CHROMIUM", "/usr/bin/chromium"))
 # Flags from the recipe: no sandbox (we run as root), no GPU, no background network chatter.
@@ -160,20 +161,21 @@ def lab(tmp_path_factory: pytest.TempPathFactory, lab_env: dict[str, str]) -> It
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
     server = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log, proc=proc)
     try:
-        deadline = time.monotonic() + LAB_START_TIMEOUT_S
-        while True:
+
+        def ready() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"JupyterLab exited ({proc.returncode}):\n{server.log_tail()}")
             try:
-                if server.api("GET", "/api/status").status_code == 200:
-                    break
+                return server.api("GET", "/api/status").status_code == 200
             except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"JupyterLab not ready in {LAB_START_TIMEOUT_S} s:\n{server.log_tail()}"
-                )
-            time.sleep(0.2)
+                return False
+
+        wait_until(
+            ready,
+            timeout=LAB_START_TIMEOUT_S,
+            interval=0.2,
+            what=lambda: f"JupyterLab to answer:\n{server.log_tail()}",
+        )
         yield server
     finally:
         proc.terminate()  # the server shuts its kernels down itself
@@ -271,11 +273,12 @@ class Notebook:
         self.page.locator(
             '.jp-NotebookPanel-toolbar jp-button[data-command="docmanager:save"]'
         ).click()
-        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
-        while self.path.stat().st_mtime_ns == before:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} was not saved")
-            time.sleep(0.1)
+        wait_until(
+            lambda: self.path.stat().st_mtime_ns != before,
+            timeout=UI_TIMEOUT_MS / 1000,
+            interval=0.1,
+            what=f"{self.name} to be saved",
+        )
 
     def no_widget_errors(self) -> None:
         """The widget manager rendered every widget (no error box, no raw repr)."""
@@ -377,8 +380,4 @@ def expect(target: Any) -> Any:
 
 def poll_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Wait for a condition the page cannot express as a selector (e.g. a file on disk)."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    wait_until(check, timeout=timeout_s, interval=0.1, what=what)

@@ -10,7 +10,6 @@ import re
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.protocol import JobStatus
+from tests.support.double import ALICE_PASSWORD, EXEC_ID, LinkisDouble
+from tests.support.scripts import TASK_ID, offline_entrance
+from tests.support.wait import await_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
@@ -116,9 +118,11 @@ class TestQuickstart:
 
 
 def run_long_cell(
-    tmp_path: Path, act: Callable[[NotebookClient], Awaitable[None]]
+    tmp_path: Path,
+    act: Callable[[NotebookClient], Awaitable[None]],
+    cell: str = f"%%linkis\n{LONG_QUERY}",
 ) -> tuple[Any, list[str]]:
-    """Run a blocking long query in a real kernel while `act` runs alongside it.
+    """Run a blocking cell (a long query) in a real kernel while `act` runs alongside it.
 
     Everything happens on one asyncio loop in this thread: ZMQ sockets are not thread-safe,
     so the simulated click must go out on the loop that also reads the kernel's replies.
@@ -126,11 +130,11 @@ def run_long_cell(
     nb = new_notebook(
         cells=[
             new_code_cell("%load_ext linkis_magic"),
-            new_code_cell(f"%%linkis\n{LONG_QUERY}"),
+            new_code_cell(cell),
             new_code_cell(
                 "_m = [c for c in get_ipython().configurables "
                 "if type(c).__name__ == 'LinkisMagics'][0]\n"
-                "print(_m.last_run.job.task_id, _m.last_run.job.exec_id)"
+                "print(_m.last_run.job.task_id, _m.last_run.job.exec_id, 'v' in globals())"
             ),
         ]
     )
@@ -177,13 +181,6 @@ def run_in_own_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
         raise failure[0]
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(predicate):
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
-
-
 def kill_button_id(client: NotebookClient) -> str | None:
     for comm_id, state in list(client.widget_state.items()):
         if state.get("_model_name") == "ButtonModel" and state.get("description") == "Kill":
@@ -208,8 +205,8 @@ class TestKillWhileBlocking:
 
     def test_kill_button_click(self, env: Path, alice: LinkisClient) -> None:
         async def click(client: NotebookClient) -> None:
-            await wait_until(lambda: kill_button_id(client) is not None)
-            await wait_until(lambda: newest_task_running(alice))
+            await await_until(lambda: kill_button_id(client) is not None)
+            await await_until(lambda: newest_task_running(alice))
             msg = client.kc.session.msg(
                 "comm_msg",
                 {
@@ -219,7 +216,7 @@ class TestKillWhileBlocking:
             )
             client.kc.shell_channel.send(msg)
 
-        nb, (task_id, exec_id) = run_long_cell(env, click)
+        nb, (task_id, exec_id, _bound) = run_long_cell(env, click)
         error = next(o for o in nb.cells[1].outputs if o["output_type"] == "error")
         assert error["ename"] == "JobCancelled"
         assert "Cancelled" in "\n".join(error["traceback"])
@@ -227,16 +224,82 @@ class TestKillWhileBlocking:
 
     def test_kernel_interrupt(self, env: Path, alice: LinkisClient) -> None:
         async def interrupt(client: NotebookClient) -> None:
-            await wait_until(lambda: kill_button_id(client) is not None)
-            await wait_until(lambda: newest_task_running(alice))
+            await await_until(lambda: kill_button_id(client) is not None)
+            await await_until(lambda: newest_task_running(alice))
             await ensure_async(client.km.interrupt_kernel())
 
-        nb, (task_id, exec_id) = run_long_cell(env, interrupt)
+        nb, (task_id, exec_id, _bound) = run_long_cell(env, interrupt)
         error = next(o for o in nb.cells[1].outputs if o["output_type"] == "error")
         assert error["ename"] == "LinkisInterrupted"
         assert "Interrupted: Linkis job" in error["evalue"]
         assert error["traceback"] == [f"LinkisInterrupted: {error['evalue']}"]
         assert alice.status(exec_id, task_id=int(task_id)) is JobStatus.CANCELLED
+
+
+def error_output(cell: Any) -> Any:
+    return next(o for o in cell.outputs if o["output_type"] == "error")
+
+
+class TestOfflineEntranceInKernel:
+    """The gateway cannot route to the job's entrance (errCode 11011): the Kill button and a
+    kernel interrupt still end the blocking cell after the grace, saying in one line that the
+    job may still run and what to do; the routing message is shown once; nothing is bound."""
+
+    @pytest.fixture
+    def env(self, gw: LinkisDouble, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        offline_entrance(gw)
+        monkeypatch.setenv("LINKIS_GATEWAY_URL", gw.url)
+        monkeypatch.setenv("LINKIS_USER", "alice")
+        monkeypatch.setenv("LINKIS_PASSWORD", ALICE_PASSWORD)
+        return clean_env
+
+    @staticmethod
+    def followed(gw: LinkisDouble) -> Callable[[], bool]:
+        return lambda: len(gw.calls("GET", f"jobhistory/{TASK_ID}/get")) > 1
+
+    def check(self, nb: Any, bound: str, ename: str) -> str:
+        error = error_output(nb.cells[1])
+        assert error["ename"] == ename
+        line = error["traceback"][-1] if ename == "KillUnconfirmed" else error["evalue"]
+        assert f"taskID {TASK_ID} may still be running" in line
+        assert "could not be delivered" in line
+        assert f"%linkis kill {TASK_ID}" in line
+        assert bound == "False"
+        return json.dumps(nb.cells[1].outputs)
+
+    def test_kill_button(self, env: Path, gw: LinkisDouble) -> None:
+        async def click(client: NotebookClient) -> None:
+            await await_until(lambda: kill_button_id(client) is not None)
+            await await_until(self.followed(gw))
+            msg = client.kc.session.msg(
+                "comm_msg",
+                {
+                    "comm_id": kill_button_id(client),
+                    "data": {"method": "custom", "content": {"event": "click"}},
+                },
+            )
+            client.kc.shell_channel.send(msg)
+
+        nb, (_task, _exec, bound) = run_long_cell(env, click, "%%linkis -o v\nselect 1")
+        outputs = self.check(nb, bound, "KillUnconfirmed")
+        assert len(error_output(nb.cells[1])["traceback"]) == 1  # one line, no traceback
+        # the finished card keeps the routing notice, once
+        assert outputs.count("could not reach the job") == 1
+        assert 1 <= len(gw.calls("GET", f"entrance/{EXEC_ID}/kill")) <= 6
+
+    def test_kernel_interrupt_in_text_mode(
+        self, env: Path, gw: LinkisDouble, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("LINKIS_DISPLAY", "text")
+
+        async def interrupt(client: NotebookClient) -> None:
+            await await_until(self.followed(gw))
+            await ensure_async(client.km.interrupt_kernel())
+
+        nb, (_task, _exec, bound) = run_long_cell(env, interrupt, "%%linkis -o v\nselect 1")
+        outputs = self.check(nb, bound, "LinkisInterrupted")
+        assert outputs.count("could not reach the job") == 1  # the text notice, printed once
+        assert "Following the job through jobhistory now." in outputs
 
 
 class TestBackgroundInKernel:
@@ -279,8 +342,8 @@ class TestBackgroundInKernel:
             async with client.async_setup_kernel():
                 await client.async_execute_cell(nb.cells[0], 0)
                 await client.async_execute_cell(nb.cells[1], 1)  # returns at once
-                await wait_until(lambda: kill_button_id(client) is not None)
-                await wait_until(lambda: newest_task_running(alice))
+                await await_until(lambda: kill_button_id(client) is not None)
+                await await_until(lambda: newest_task_running(alice))
                 msg = client.kc.session.msg(
                     "comm_msg",
                     {

@@ -38,3 +38,25 @@ def wait_until(
             described = what() if callable(what) else what
             raise WaitTimeout(f"gave up after {timeout:g} s waiting for {described}")
         time.sleep(interval)
+
+
+async def await_until(
+    condition: Callable[[], T],
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.05,
+    what: str | Callable[[], str] = "the condition",
+) -> T:
+    """``wait_until`` for coroutines (nbclient tests): the condition runs in a worker thread,
+    so a blocking check does not stall the loop that reads the kernel's replies."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(condition)
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            described = what() if callable(what) else what
+            raise WaitTimeout(f"gave up after {timeout:g} s waiting for {described}")
+        await asyncio.sleep(interval)

@@ -1,4 +1,7 @@
-"""Password, RSA and token authentication, session expiry, and keeping secrets out of sight."""
+"""Password, RSA and token authentication, session expiry, and keeping secrets out of sight.
+
+Section numbers (§) refer to docs/linkis-protocol.md.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import ConfigurationError, NotLoggedInError, RequestFailedError
 from linkis_magic.protocol import JobStatus
-from tests.client.double import COOKIE, EXEC_ID, LinkisDouble, envelope
+from tests.support.double import COOKIE, EXEC_ID, LinkisDouble, envelope
 
 PASSWORD = "pa55-Wörd-secret"
 TOKEN = "TOKEN-SECRET-42"
@@ -39,7 +42,7 @@ class TestPasswordLogin:
         assert all(c.startswith(f"{COOKIE}=") for c in cookies)
 
     def test_wrong_password_shows_linkis_message(self, gw: LinkisDouble) -> None:
-        """REFERENCE §1.5.5: bad credentials are status 1 / HTTP 400, not -1."""
+        """docs/linkis-protocol.md §1.5.5: bad credentials are status 1 / HTTP 400, not -1."""
         with (
             LinkisClient(gw.url, user="alice", password="not-it") as client,
             pytest.raises(RequestFailedError, match="wrong user name or password") as info,
@@ -70,7 +73,7 @@ class TestPasswordLogin:
 
 
 class TestReLogin:
-    """REFERENCE §10.14: a 401 with password auth means log in again once and retry once."""
+    """§10.14: a 401 with password auth means log in again once and retry once."""
 
     def test_expired_session_is_renewed_and_the_call_retried(self, gw: LinkisDouble) -> None:
         with LinkisClient(gw.url, user="alice", password=PASSWORD) as client:
@@ -118,7 +121,7 @@ class TestReLogin:
 
 
 class TestToken:
-    """REFERENCE §10.11: Token-Code + Token-User exactly spelled on every request, no login."""
+    """§10.11: Token-Code + Token-User exactly spelled on every request, no login."""
 
     def test_headers_on_every_request_and_no_login(self, gw: LinkisDouble) -> None:
         gw.on("GET", "jobhistory/list", {"totalPage": 0, "tasks": []})
@@ -192,7 +195,7 @@ class TestExportAuth:
     """The streamed export also renews an expired session once."""
 
     def test_export_after_expiry(self, gw: LinkisDouble) -> None:
-        from tests.client.double import Reply
+        from tests.support.double import Reply
 
         gw.on(
             "GET", "filesystem/resultsetToExcel", Reply(body=b"x\n1\n", content_type="text/plain")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.load_clients import run_load
-from tests.conftest import SandboxProcess
+from tests.support.sandbox import SandboxProcess
 
 
 class TestConcurrentClients:

@@ -6,23 +6,16 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import ConfigurationError, ProtocolError, TransportError
 from linkis_magic.protocol import JobStatus
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, envelope
+from tests.support.double import ALICE_TOKEN, EXEC_ID, LinkisDouble, Reply, envelope
 
-TOKEN = "TRANSPORT-TOKEN-9"
+TOKEN = ALICE_TOKEN
 STATUS = f"entrance/{EXEC_ID}/status"
-
-
-@pytest.fixture
-def gw() -> Iterator[LinkisDouble]:
-    with LinkisDouble(token=TOKEN) as double:
-        yield double
 
 
 def _client(gw: LinkisDouble, **kwargs: object) -> LinkisClient:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +18,7 @@ from linkis_magic.errors import JobCancelled, JobFailed
 from linkis_magic.job import JobSnapshot
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import FAST_PATH_ROWS, frame_from_rows, load_results
-from tests.conftest import SandboxProcess
+from tests.support.sandbox import SandboxProcess, start_sandbox
 
 SQL = "spark-3.2.1"
 PY = "python-python3"
@@ -45,27 +42,11 @@ def counted_client(sandbox: SandboxProcess) -> tuple[LinkisClient, list[str]]:
 @pytest.fixture(scope="module")
 def forgetful(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a sandbox whose entrance forgets every job as soon as it finished."""
-    data = tmp_path_factory.mktemp("forgetful")
-    out_path = data / "output.txt"
-    args = [sys.executable, "-m", "linkis_magic.sandbox", "--port", "0", "--data-dir", str(data)]
-    args += ["--user", "alice:alice-secret", "--job-retention-count", "0"]
-    with out_path.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        match = None
-        while match is None and time.monotonic() < deadline and proc.poll() is None:
-            match = re.search(r"http://[\w.\-]+:\d+", out_path.read_text("utf-8", "replace"))
-            time.sleep(0.05)
-        assert match, f"sandbox did not start: {out_path.read_text('utf-8', 'replace')}"
-        yield match.group(0)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    box = start_sandbox(
+        tmp_path_factory.mktemp("forgetful"), "--job-retention-count", "0", token=None
+    )
+    yield box.url
+    box.stop()
 
 
 class TestSubmitWaitFrames:

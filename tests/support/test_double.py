@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import requests
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.protocol import JobStatus
-from tests.client.double import (
+from tests.support.double import (
+    ALICE_TOKEN,
     EXEC_ID,
     LinkisDouble,
     dir_tree_data,
@@ -22,29 +20,17 @@ from tests.client.double import (
 ROOT = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1234"
 
 
-@pytest.fixture
-def gw() -> Iterator[LinkisDouble]:
-    with LinkisDouble(token="T") as double:
-        yield double
-
-
-@pytest.fixture
-def client(gw: LinkisDouble) -> Iterator[LinkisClient]:
-    with LinkisClient(gw.url, user="alice", token="T", retries=0) as c:
-        yield c
-
-
 class TestBuilders:
-    """Each builder round-trips through the client into the documented records."""
+    """Each builder round-trips through the token_client into the documented records."""
 
-    def test_task_data(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_task_data(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "jobhistory/5/get", task_data(5, status="Failed", errCode=13001))
-        task = client.task(5)
+        task = token_client.task(5)
         assert (task.task_id, task.status, task.err_code) == (5, JobStatus.FAILED, 13001)
         assert task.exec_id == EXEC_ID
         assert task.short_exec_id == "IDE_alice_spark_7"
 
-    def test_dir_tree_and_pages(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_dir_tree_and_pages(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on(
             "GET", "filesystem/getDirFileTrees", dir_tree_data(ROOT, ["_0.dolphin", "_1.dolphin"])
         )
@@ -54,20 +40,20 @@ class TestBuilders:
             table_page([("id", "int"), ("name", "string")], [["1", None]]),
             text_page(["hello"]),
         )
-        entries = client.dir_tree(ROOT)
+        entries = token_client.dir_tree(ROOT)
         assert entries is not None and [e.path for e in entries] == [
             f"{ROOT}/_0.dolphin",
             f"{ROOT}/_1.dolphin",
         ]
-        table = client.open_file(entries[0].path)
+        table = token_client.open_file(entries[0].path)
         assert [(c.name, c.data_type) for c in table.columns] == [("id", "int"), ("name", "string")]
         assert table.rows == [["1", None]]
-        assert client.open_file(entries[1].path).rows == [["hello"]]
+        assert token_client.open_file(entries[1].path).rows == [["hello"]]
 
-    def test_log_data(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_log_data(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         lines = ["2024-01-01 10:00:00.001 INFO a", "2024-01-01 10:00:01.001 ERROR b"]
         gw.on("GET", f"entrance/{EXEC_ID}/log", log_data(lines, from_line=3))
-        chunk = client.log(EXEC_ID)
+        chunk = token_client.log(EXEC_ID)
         assert chunk.lines == tuple(lines)
         assert chunk.error_lines == (lines[1],)
         assert chunk.from_line == 3
@@ -79,7 +65,7 @@ class TestDoubleBehaviour:
     def test_unscripted_route_is_404_naming_it(self, gw: LinkisDouble) -> None:
         resp = requests.get(
             f"{gw.url}/api/rest_j/v1/entrance/x/status",
-            headers={"Token-Code": "T", "Token-User": "alice"},
+            headers={"Token-Code": ALICE_TOKEN, "Token-User": "alice"},
             timeout=5,
         )
         assert resp.status_code == 404
@@ -90,7 +76,7 @@ class TestDoubleBehaviour:
         gw.on("GET", "jobhistory/list", {"totalPage": 0, "tasks": []})
         resp = requests.get(
             f"{gw.url}/api/rest_j/v1/jobhistory/list",
-            headers={"token-code": "T", "token-user": "alice"},
+            headers={"token-code": ALICE_TOKEN, "token-user": "alice"},
             timeout=5,
         )
         assert resp.status_code == 401

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from IPython.core.error import UsageError
-from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import (
@@ -18,9 +15,8 @@ from linkis_magic.errors import (
     NotLoggedInError,
     RequestFailedError,
 )
-from linkis_magic.magics import LinkisMagics
-from tests.conftest import SandboxProcess
-from tests.reliability.proxy import FaultProxy
+from tests.support.proxy import FaultProxy
+from tests.support.sandbox import SandboxProcess
 
 SQL = "spark-3.2.1"
 EXEC = "exec_id018015linkis-cg-entrance127.0.0.1:9104IDE_alice_spark_1"
@@ -152,7 +148,7 @@ class TestUsageErrorsSendNothing:
 class TestGatewayRefusals:
     """Input only the gateway can judge comes back as a clear Linkis error, never a crash."""
 
-    # Linkis answers a failed login with status 1 / HTTP 400 (REFERENCE §2.2), not -1.
+    # Linkis answers a failed login with status 1 / HTTP 400 (docs/linkis-protocol.md §2.2), not -1.
     def test_wrong_password(self, sandbox: SandboxProcess) -> None:
         with (
             LinkisClient(sandbox.url, user="alice", password="not-her-password") as client,
@@ -228,51 +224,3 @@ class TestGatewayRefusals:
                 assert "500" not in str(getattr(exc, "http_status", ""))
             else:
                 assert frames[0]["x"].tolist() == [1]
-
-
-@pytest.fixture
-def shell(proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var in list(os.environ):
-        if var.startswith("LINKIS_"):
-            monkeypatch.delenv(var)
-    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
-    ip.run_line_magic("load_ext", "linkis_magic")
-    (m,) = [c for c in ip.configurables if isinstance(c, LinkisMagics)]
-    ip.run_line_magic("config", f"LinkisMagics.gateway_url = {proxy.url!r}")
-    ip.run_line_magic("config", "LinkisMagics.user = 'alice'")
-    ip.run_line_magic("config", "LinkisMagics.password = 'alice-secret'")
-    yield ip
-    for name in m.SETTING_TRAITS:
-        setattr(m, name, None)
-    m.runs.clear()
-    m.drop_client()
-
-
-class TestMagicUsageErrors:
-    """Magic lines with odd characters and huge values are UsageErrors that send nothing."""
-
-    @pytest.mark.parametrize(
-        ("line", "cell", "needle"),
-        [
-            ("sql -c 'IDÉ'", "select 1", "creator"),
-            ("sql -c 'I\x01DE'", "select 1", "creator"),
-            ("sql -e 'spark-3.2.1\x00'", "select 1", "engine"),
-            ("sql --limit 1e3", "select 1", "--limit expects a whole number"),
-            ("sql --timeout 1e400", "select 1", "--timeout expects a number"),
-            ("sql --timeout nan", "select 1", "--timeout expects a number"),
-            ("sql -o 'x y'", "select 1", "-o expects a Python variable name"),
-            ("sql", "\u3000\n\t", "the cell is empty"),
-        ],
-    )
-    def test_cell(self, shell: Any, proxy: FaultProxy, line: str, cell: str, needle: str) -> None:
-        before = len(proxy.seen)
-        with pytest.raises(UsageError) as info:
-            shell.run_cell_magic("linkis", line, cell)
-        assert needle in str(info.value)
-        assert len(proxy.seen) == before
-
-    def test_control_character_variable_name(self, shell: Any, proxy: FaultProxy) -> None:
-        before = len(proxy.seen)
-        with pytest.raises(ConfigurationError, match="without control characters"):
-            shell.run_cell_magic("linkis", "sql --var 'k\x00=v'", "select '${k}'")
-        assert len(proxy.seen) == before

@@ -10,7 +10,6 @@ from typing import Any
 
 import nbformat
 import pytest
-from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
@@ -18,8 +17,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import LinkisError
 from linkis_magic.magics import LinkisMagics
-from tests.conftest import SandboxProcess, start_sandbox
-from tests.reliability.proxy import Fault, FaultProxy
+from tests.support.proxy import Fault, FaultProxy
+from tests.support.sandbox import SandboxProcess, start_sandbox
 
 PASSWORD = "Pw-7f3a9c-s3cr3t"
 TOKEN = "TOK-91b2e4-s3cr3t"
@@ -51,21 +50,6 @@ def every_text_of(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture
-def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var in list(os.environ):
-        if var.startswith("LINKIS_"):
-            monkeypatch.delenv(var)
-    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
-    ip.run_line_magic("load_ext", "linkis_magic")
-    yield ip
-    (m,) = [c for c in ip.configurables if isinstance(c, LinkisMagics)]
-    for name in m.SETTING_TRAITS:
-        setattr(m, name, None)
-    m.runs.clear()
-    m.drop_client()
-
-
 CELLS = [
     "%%linkis sql -o ok_df\nselect 1 as x",
     "%%linkis sql\nselect * from table_that_does_not_exist",
@@ -84,6 +68,7 @@ class TestNothingLeaks:
     """Outputs, logs, reprs and exception texts of a whole session never hold a secret."""
 
     @pytest.mark.parametrize("auth", ["password", "token"])
+    @pytest.mark.usefixtures("clean_magics")
     def test_magic_session(
         self, shell: Any, box: SandboxProcess, auth: str, caplog: pytest.LogCaptureFixture
     ) -> None:

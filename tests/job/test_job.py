@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -12,8 +11,9 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout, TransportError
 from linkis_magic.job import Job, JobSnapshot
 from linkis_magic.protocol import JobStatus
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, Request, envelope, error
-from tests.job.conftest import (
+from tests.support.clock import FakeClock
+from tests.support.double import EXEC_ID, LinkisDouble, Reply, Request, envelope, error
+from tests.support.scripts import (
     LOG_PATH,
     TASK_ID,
     LogScript,
@@ -35,8 +35,10 @@ def states(*names: str) -> list[dict[str, str]]:
     return [{"status": n, "execID": EXEC_ID} for n in names]
 
 
-def running_for(seconds: float, final: str = "Succeed") -> Callable[[Request], Reply]:
-    """Status replies: Running for ``seconds`` from the first call, then ``final``.
+def running_for(
+    seconds: float, clock: FakeClock, final: str = "Succeed"
+) -> Callable[[Request], Reply]:
+    """Status replies: Running for ``seconds`` of virtual time from the first call, then ``final``.
 
     Long enough to outlive the status-only polls right after submit, so the job's Running
     ticks also read log and progress.
@@ -44,7 +46,7 @@ def running_for(seconds: float, final: str = "Succeed") -> Callable[[Request], R
     first: list[float] = []
 
     def reply(_req: Request) -> Reply:
-        first.append(time.monotonic())
+        first.append(clock.now())
         state = final if first[-1] - first[0] >= seconds else "Running"
         return envelope({"status": state, "execID": EXEC_ID})
 
@@ -55,32 +57,43 @@ def no_progress(gw: LinkisDouble) -> None:
     gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": [], "execID": EXEC_ID})
 
 
-def make_job(client: LinkisClient) -> Job:
-    return Job(client, EXEC_ID, TASK_ID)
+def make_job(client: LinkisClient, clock: FakeClock) -> Job:
+    """A Job on the double that waits by the virtual clock."""
+    return Job(client, EXEC_ID, TASK_ID, clock=clock)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Virtual time for the job under test (sleeps advance it at once)."""
+    return FakeClock()
 
 
 class TestStates:
-    """Which states end wait() and how (REFERENCE §3.4)."""
+    """Which states end wait() and how (docs/linkis-protocol.md §3.4)."""
 
-    def test_wait_for_retry_is_not_terminal(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_wait_for_retry_is_not_terminal(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
         gw.on("GET", STATUS, *states("Running", "WaitForRetry", "Running", "Succeed"))
         gw.on("GET", LOG, LogScript(["a"]))
         gw.on("GET", HISTORY, task_doc("Succeed"))
         no_progress(gw)
-        assert make_job(client).wait() is JobStatus.SUCCEED
+        assert make_job(client, clock).wait() is JobStatus.SUCCEED
         assert len(gw.calls("GET", STATUS)) == 4
 
-    def test_timeout_is_a_failure(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_timeout_is_a_failure(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
         gw.on("GET", STATUS, *states("Timeout"))
         gw.on("GET", LOG, LogScript([]))
         gw.on("GET", HISTORY, task_doc("Timeout", err_code=13001, err_desc="too slow"))
         with pytest.raises(JobFailed) as info:
-            make_job(client).wait()
+            make_job(client, clock).wait()
         assert info.value.state == "Timeout"
         assert info.value.err_code == 13001
 
     def test_failed_job_reports_err_code_desc_and_error_lines(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         lines = [
             "2024-01-01 10:00:00.001 INFO Your job is accepted",
@@ -92,14 +105,14 @@ class TestStates:
         gw.on("GET", HISTORY, task_doc("Failed", err_code=42001, err_desc="Table not found"))
         no_progress(gw)
         with pytest.raises(JobFailed) as info:
-            make_job(client).wait()
+            make_job(client, clock).wait()
         exc = info.value
         assert (exc.err_code, exc.err_desc, exc.task_id) == (42001, "Table not found", TASK_ID)
         assert exc.error_lines == (lines[1],)
         assert "42001" in str(exc) and "Table or view not found" in str(exc)
 
     def test_status_lag_waits_for_jobhistory(
-        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer, clock: FakeClock
     ) -> None:
         """The entrance says Succeed before the DB row has its resultLocation."""
         results.add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
@@ -112,19 +125,19 @@ class TestStates:
             task_doc("Running", result_location=None),
             task_doc("Succeed"),
         )
-        job = make_job(client)
+        job = make_job(client, clock)
         assert job.wait() is JobStatus.SUCCEED
         assert job.frames()[0]["x"].tolist() == [1]
         assert len(gw.calls("GET", HISTORY)) >= 3
 
     def test_wait_timeout_leaves_the_job_running(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         gw.on("GET", STATUS, *states("Running"))
         gw.on("GET", LOG, LogScript([]))
         no_progress(gw)
         with pytest.raises(JobWaitTimeout) as info:
-            make_job(client).wait(timeout=0.2)
+            make_job(client, clock).wait(timeout=0.2)
         assert info.value.state == "Running"
         assert gw.calls("GET", KILL) == []
 
@@ -133,7 +146,7 @@ class TestLog:
     """The log follows the fromLine cursor: every line once, few calls."""
 
     def test_cursor_is_echoed_and_no_line_is_lost_or_repeated(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         lines = [f"2024-01-01 10:00:00.001 INFO line {i}" for i in range(2000)]
         script = LogScript(lines, reveal=700)
@@ -146,7 +159,7 @@ class TestLog:
         gw.on("GET", LOG, script)
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         no_progress(gw)
-        job = make_job(client)
+        job = make_job(client, clock)
         seen: list[str] = []
         job.wait(on_update=lambda snap: seen.extend(snap.new_log_lines))
         assert job.log_lines == lines
@@ -158,7 +171,7 @@ class TestLog:
         assert script.from_lines == sorted(set(script.from_lines))
 
     def test_forgotten_job_switches_to_jobhistory_and_openlog(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         lines = [f"line {i}" for i in range(30)]
         script = LogScript(lines, reveal=10)
@@ -168,7 +181,7 @@ class TestLog:
         gw.on("GET", PROGRESS, gone)
         gw.on("GET", HISTORY, task_doc("Running"), task_doc("Succeed", result_location=None))
         gw.on("GET", "filesystem/openLog", script.open_log)
-        job = make_job(client)
+        job = make_job(client, clock)
         assert job.wait() is JobStatus.SUCCEED
         assert job.log_lines == lines
         assert [r.param("path") for r in gw.calls("GET", "filesystem/openLog")] == [LOG_PATH]
@@ -185,13 +198,13 @@ class TestLog:
         assert gw.calls("GET", STATUS) == []
 
     def test_snapshot_new_lines_are_the_ones_after_the_cursor(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
-        gw.on("GET", STATUS, running_for(0.15))
+        gw.on("GET", STATUS, running_for(0.15, clock))
         gw.on("GET", LOG, LogScript(["a", "b", "c"], reveal=2))
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         no_progress(gw)
-        job = make_job(client)
+        job = make_job(client, clock)
         job.wait()
         first = job.snapshot()
         assert first.new_log_lines == ("a", "b", "c")
@@ -207,8 +220,10 @@ class TestLog:
 class TestProgress:
     """Progress and stages reach the snapshots."""
 
-    def test_stages_are_reported(self, gw: LinkisDouble, client: LinkisClient) -> None:
-        gw.on("GET", STATUS, running_for(0.15))
+    def test_stages_are_reported(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        gw.on("GET", STATUS, running_for(0.15, clock))
         gw.on("GET", LOG, LogScript([]))
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         info = [
@@ -216,7 +231,7 @@ class TestProgress:
         ]
         gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": info, "execID": EXEC_ID})
         snaps: list[JobSnapshot] = []
-        make_job(client).wait(on_update=snaps.append)
+        make_job(client, clock).wait(on_update=snaps.append)
         running = [s for s in snaps if s.state is JobStatus.RUNNING and s.stages]
         assert running and running[0].progress == 0.5
         assert running[0].stages[0].succeeded == 4 and running[0].stages[0].total == 8
@@ -226,7 +241,7 @@ class TestCancel:
     """cancel events and interrupts kill the job and wait for Cancelled."""
 
     def test_cancel_event_kills_and_raises_job_cancelled(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         fake = StatusAfterKill(gw)
         gw.on("GET", STATUS, fake.status)
@@ -237,13 +252,13 @@ class TestCancel:
         cancel = threading.Event()
         cancel.set()
         with pytest.raises(JobCancelled) as info:
-            make_job(client).wait(cancel=cancel)
+            make_job(client, clock).wait(cancel=cancel)
         assert info.value.state == "Cancelled"
         kills = gw.calls("GET", KILL)
         assert len(kills) == 1 and kills[0].param("taskID") == str(TASK_ID)
 
     def test_keyboard_interrupt_from_on_update_kills_then_reraises(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         fake = StatusAfterKill(gw)
         gw.on("GET", STATUS, fake.status)
@@ -255,14 +270,14 @@ class TestCancel:
         def interrupt(snap: JobSnapshot) -> None:
             raise KeyboardInterrupt
 
-        job = make_job(client)
+        job = make_job(client, clock)
         with pytest.raises(KeyboardInterrupt):
             job.wait(on_update=interrupt)
         assert len(gw.calls("GET", KILL)) == 1
         assert job.state is JobStatus.CANCELLED
 
     def test_failed_kill_does_not_hide_the_interrupt(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         gw.on("GET", STATUS, *states("Running"))
         gw.on("GET", KILL, error("You have no permission to kill this job"))
@@ -273,18 +288,20 @@ class TestCancel:
             raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt) as info:
-            make_job(client).wait(on_update=interrupt)
+            make_job(client, clock).wait(on_update=interrupt)
         notes = getattr(info.value, "__notes__", [])
         assert any("no permission" in note for note in notes) or not hasattr(info.value, "add_note")
 
-    def test_network_error_in_wait_kills_and_reraises_it(self, gw: LinkisDouble) -> None:
+    def test_network_error_in_wait_kills_and_reraises_it(
+        self, gw: LinkisDouble, clock: FakeClock
+    ) -> None:
         gw.on("GET", STATUS, *states("Running"), Reply.connection_reset())
         gw.on("GET", KILL, {"execID": EXEC_ID})
         gw.on("GET", LOG, LogScript([]))
         no_progress(gw)
         client = LinkisClient(gw.url, user="alice", password="alice-secret", retries=0)
         with client, pytest.raises(TransportError):
-            make_job(client).wait()
+            make_job(client, clock).wait()
         assert len(gw.calls("GET", KILL)) == 1
 
 
@@ -292,13 +309,13 @@ class TestFinalProgress:
     """The last snapshot shows every stage's final task counts, not a mid-run poll."""
 
     def test_stage_counts_are_refreshed_when_the_job_ends(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         def stage(done: int, running: int) -> dict[str, object]:
             info = {"id": "job-1", "succeedTasks": done, "failedTasks": 0}
             return {**info, "runningTasks": running, "totalTasks": 100}
 
-        gw.on("GET", STATUS, running_for(0.15))
+        gw.on("GET", STATUS, running_for(0.15, clock))
         gw.on(
             "GET",
             PROGRESS,
@@ -307,7 +324,7 @@ class TestFinalProgress:
         )
         gw.on("GET", LOG, LogScript(["a"]))
         gw.on("GET", HISTORY, task_doc("Succeed"))
-        job = make_job(client)
+        job = make_job(client, clock)
         job.wait()
         (final,) = job.snapshot().stages
         assert (final.succeeded, final.running, final.total) == (100, 0, 100)
@@ -317,18 +334,20 @@ class TestFinalProgress:
 class TestPollingBudget:
     """A job that finishes at once is seen at once; status calls do not pile up."""
 
-    def test_fast_job_needs_one_status_call(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_fast_job_needs_one_status_call(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
         gw.on("GET", STATUS, *states("Succeed"))
         gw.on("GET", LOG, LogScript(["one"]))
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
-        job = make_job(client)
+        job = make_job(client, clock)
         job.wait()
         assert len(gw.calls("GET", STATUS)) == 1
         assert len(gw.calls("GET", LOG)) == 1
         assert gw.calls("GET", PROGRESS) == []
 
     def test_short_job_polls_status_only_until_it_ends(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
         """Right after submit only the status is asked (every 10 ms); the log is read once at
         the end, progress never: a 30 ms job costs a handful of small calls."""
@@ -337,7 +356,7 @@ class TestPollingBudget:
         gw.on("GET", HISTORY, task_doc("Succeed", result_location=None))
         no_progress(gw)
         client.login()  # done before submit in real use; a cold first login can take 50 ms
-        job = make_job(client)
+        job = make_job(client, clock)
         job.wait()
         assert len(gw.calls("GET", STATUS)) == 3
         assert len(gw.calls("GET", LOG)) == 1
@@ -349,19 +368,18 @@ class TestFinishing:
     """Once every task is done the end is near: the job is polled closely again."""
 
     def test_polls_tighten_when_progress_reaches_all_tasks_done(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
-        start = time.monotonic()
-        tasks_done_at, ends_at = 1.5, 5.0  # seconds: then only the result write is left
+        tasks_done_at, ends_at = 1.5, 5.0  # virtual seconds: then only the result write is left
         answers: list[tuple[str, float]] = []
 
         def status(_req: Request) -> Reply:
-            state = "Succeed" if time.monotonic() - start >= ends_at else "Running"
-            answers.append(("status", time.monotonic() - start))
+            state = "Succeed" if clock.elapsed() >= ends_at else "Running"
+            answers.append(("status", clock.elapsed()))
             return envelope({"status": state, "execID": EXEC_ID})
 
         def progress(_req: Request) -> Reply:
-            elapsed = time.monotonic() - start
+            elapsed = clock.elapsed()
             done = 100 if elapsed >= tasks_done_at else min(99, int(elapsed * 60))
             answers.append(("all done" if done == 100 else "progress", elapsed))
             info = {"id": "job-1", "succeedTasks": done, "failedTasks": 0}
@@ -372,7 +390,7 @@ class TestFinishing:
         gw.on("GET", PROGRESS, progress)
         gw.on("GET", LOG, LogScript(["a"]))
         gw.on("GET", HISTORY, task_doc("Succeed"))
-        assert make_job(client).wait() is JobStatus.SUCCEED
+        assert make_job(client, clock).wait() is JobStatus.SUCCEED
         seen_done = next(t for kind, t in answers if kind == "all done")
         running_after = [t for kind, t in answers if kind == "status" and seen_done <= t < ends_at]
         # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:

@@ -1,18 +1,16 @@
-"""Fixtures for Job/results tests: a scripted loopback Linkis (tests/client/double.py) that serves
-jobs, logs and result sets the way REFERENCE §3-§5 describes, plus a sandbox-backed client."""
+"""Scripted gateway behaviours for the loopback double (tests/support/double.py): a job's
+jobhistory row, its log with the 1-based cursor, result directories with pages and exports,
+and a job that turns Cancelled once killed, the way docs/linkis-protocol.md §3-§5 describes."""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
-from linkis_magic.client import LinkisClient
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, Request, envelope
+from tests.support.double import EXEC_ID, LinkisDouble, Reply, Request, envelope, routing_error
 
 TASK_ID = 7
 RESULT_DIR = "file:///tmp/linkis/alice/result/7"
@@ -28,7 +26,7 @@ def task_doc(
     err_desc: str | None = None,
     exec_id: str | None = EXEC_ID,
 ) -> dict[str, Any]:
-    """A jobhistory/{id}/get payload with the keys of REFERENCE §4.1 that we read."""
+    """A jobhistory/{id}/get payload with the keys of docs/linkis-protocol.md §4.1 that we read."""
     return {
         "task": {
             "taskID": TASK_ID,
@@ -193,33 +191,6 @@ class ResultServer:
         return Reply.text("".join(line + "\n" for line in lines))
 
 
-@pytest.fixture
-def gw() -> Iterator[LinkisDouble]:
-    """A loopback Linkis double with user alice."""
-    with LinkisDouble(users={"alice": "alice-secret"}) as double:
-        yield double
-
-
-@pytest.fixture
-def client(gw: LinkisDouble) -> Iterator[LinkisClient]:
-    """A LinkisClient logged in to the double as alice."""
-    with LinkisClient(gw.url, user="alice", password="alice-secret") as c:
-        yield c
-
-
-@pytest.fixture
-def results(gw: LinkisDouble) -> ResultServer:
-    """Result sets served by the double under RESULT_DIR."""
-    return ResultServer(gw)
-
-
-@pytest.fixture
-def sandbox_client(sandbox: Any) -> Iterator[LinkisClient]:
-    """A LinkisClient logged in to the session's sandbox gateway as alice."""
-    with LinkisClient(sandbox.url, user="alice", password=sandbox.users["alice"]) as c:
-        yield c
-
-
 class StatusAfterKill:
     """entrance status: ``before`` until a kill request arrived, then Cancelled."""
 
@@ -241,3 +212,21 @@ class StatusAfterKill:
 
 
 StatusFn = Callable[[Request], Reply]
+
+
+def offline_entrance(
+    gw: LinkisDouble, *, log: Sequence[str] = ("2024-01-01 10:00:00.001 INFO job accepted",)
+) -> None:
+    """A gateway that took the submit but can no longer route to the job's entrance.
+
+    Every entrance call for the job answers HTTP 200 with status 1 and errCode 11011 (the
+    entrance instance went offline); jobhistory still says Running, and openLog has the log.
+    So the job can be followed, but not killed.
+    """
+    gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": TASK_ID})
+    for action in ("status", "progress", "log", "kill"):
+        uri = f"/api/rest_j/v1/entrance/{EXEC_ID}/{action}"
+        gw.on("GET", f"entrance/{EXEC_ID}/{action}", routing_error(uri))
+    gw.on("GET", f"jobhistory/{TASK_ID}/get", envelope(task_doc("Running")))
+    text = "".join(line + "\n" for line in log)
+    gw.on("GET", "filesystem/openLog", envelope({"log": ["", "", text, text]}))

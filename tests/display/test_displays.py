@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 from linkis_magic.display import (
@@ -24,59 +23,8 @@ from linkis_magic.display import (
 from linkis_magic.errors import ConfigurationError
 from linkis_magic.protocol import Column, JobStatus, StageProgress
 from linkis_magic.results import ResultSet
-
-
-def make_snap(
-    state: str = "Running",
-    *,
-    progress: float = 0.0,
-    stages: Sequence[tuple[str, int, int, int, int]] = (),
-    new: Sequence[str] = (),
-    tail: Sequence[str] = (),
-    errors: Sequence[str] = (),
-    elapsed: float = 1.0,
-    err_code: int | None = None,
-    err_desc: str | None = None,
-    task_id: int | None = 17,
-) -> Any:
-    """Build a JobSnapshot (the real class once linkis_magic.job exists)."""
-    from linkis_magic.job import JobSnapshot
-    from linkis_magic.protocol import JobStatus, StageProgress
-
-    status = JobStatus(state)
-    return JobSnapshot(
-        exec_id="exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
-        task_id=task_id,
-        state=status,
-        elapsed=elapsed,
-        progress=progress,
-        stages=tuple(StageProgress(*s) for s in stages),
-        new_log_lines=tuple(new),
-        log_tail=tuple(tail),
-        error_lines=tuple(errors),
-        err_code=err_code,
-        err_desc=err_desc,
-        done=status.is_terminal,
-    )
-
-
-def table_result(index: int, rows: int, cols: int) -> Any:
-    """A loaded table ResultSet with ``rows`` rows and ``cols`` int columns."""
-    from linkis_magic.protocol import Column
-    from linkis_magic.results import ResultSet
-
-    columns = tuple(Column(f"c{i}", "int", None) for i in range(cols))
-    return ResultSet(index, f"/tmp/_{index}.dolphin", "2", None, None, columns, rows, False)
-
-
-class FakeClock:
-    """A clock the tests move by hand, so throttling is checked without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
+from tests.support.snapshots import make_snap, table_result
 
 
 class Timers:
@@ -92,17 +40,6 @@ class Timers:
         due, self.pending = self.pending, []
         for _, fn in due:
             fn()
-
-
-@pytest.fixture
-def shell() -> Any:
-    """The process-wide test shell (a TerminalInteractiveShell, as in terminal IPython).
-
-    ``globalipapp.get_ipython`` is rebound by ``start_ipython()``; a copy imported before
-    that returns None once another module has started the shell, so look it up here.
-    """
-    globalipapp.start_ipython()
-    return globalipapp.get_ipython()
 
 
 def states(d: WidgetDisplay) -> str:
@@ -137,7 +74,7 @@ class TestWidgetDisplay:
     def test_stage_rows_appear_and_update(self) -> None:
         """One row per stage; rows are reused and a new stage adds a row."""
         clock = FakeClock()
-        d = WidgetDisplay(on_kill=None, clock=clock, schedule=Timers())
+        d = WidgetDisplay(on_kill=None, clock=clock.now, schedule=Timers())
         d.update(make_snap(progress=0.25, stages=[("s1", 2, 0, 3, 8)]))
         assert len(d.stages.children) == 1
         row = d.stages.children[0]
@@ -148,7 +85,7 @@ class TestWidgetDisplay:
         assert d.overall.value == 0.25
         assert d.overall.description == "25%"
 
-        clock.now += 1
+        clock.advance(1)
         d.update(make_snap(progress=0.6, stages=[("s1", 8, 0, 0, 8), ("s2", 1, 1, 2, 4)]))
         assert len(d.stages.children) == 2
         assert d.stages.children[0] is row  # reused, not rebuilt
@@ -240,11 +177,11 @@ class TestWidgetDisplay:
         """Rapid updates are dropped, but state changes and finish() are always drawn."""
         clock = FakeClock()
         timers = Timers()
-        d = WidgetDisplay(on_kill=None, clock=clock, schedule=timers)
+        d = WidgetDisplay(on_kill=None, clock=clock.now, schedule=timers)
         d.update(make_snap("Running", progress=0.1))
         d.update(make_snap("Running", progress=0.2))  # same instant: throttled
         assert d.overall.value == 0.1
-        clock.now += 0.3
+        clock.advance(0.3)
         d.update(make_snap("Running", progress=0.3))
         assert d.overall.value == 0.3
         d.update(make_snap("Failed", progress=0.4))  # state change: drawn at once
@@ -252,7 +189,7 @@ class TestWidgetDisplay:
         assert d.renders == 3
         timers.fire()  # the deferred flush finds nothing newer to draw
         assert d.renders == 3
-        d2 = WidgetDisplay(on_kill=None, clock=clock, schedule=timers)
+        d2 = WidgetDisplay(on_kill=None, clock=clock.now, schedule=timers)
         d2.update(make_snap("Running", progress=0.1))
         d2.update(make_snap("Running", progress=0.9))
         d2.finish(make_snap("Succeed", progress=1.0, stages=[("s1", 4, 0, 0, 4)]), [])
@@ -264,9 +201,9 @@ class TestWidgetDisplay:
         """A throttled snapshot is drawn once the interval has passed, even with no new update."""
         clock = FakeClock()
         timers = Timers()
-        d = WidgetDisplay(on_kill=None, clock=clock, schedule=timers)
+        d = WidgetDisplay(on_kill=None, clock=clock.now, schedule=timers)
         d.update(make_snap("Running", progress=0.1))
-        clock.now += 0.1
+        clock.advance(0.1)
         d.update(make_snap("Running", progress=0.2))
         d.update(make_snap("Running", progress=0.3))
         assert d.overall.value == 0.1
@@ -341,15 +278,15 @@ class TestTextDisplay:
     def test_lines(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Prints state changes at once, progress at most every interval, errors, summary."""
         clock = FakeClock()
-        d = TextDisplay(on_kill=None, clock=clock)
+        d = TextDisplay(on_kill=None, clock=clock.now)
         d.show()
         d.update(make_snap("Scheduled", elapsed=0.1))
         d.update(make_snap("Running", progress=0.1, stages=[("s1", 1, 0, 1, 8)], elapsed=0.5))
-        clock.now += 1
+        clock.advance(1)
         d.update(make_snap("Running", progress=0.2, new=["INFO x", "ERROR bad <thing>"]))
-        clock.now += 5
+        clock.advance(5)
         d.update(make_snap("Running", progress=0.5, stages=[("s1", 4, 0, 1, 8)], elapsed=6.0))
-        clock.now += 5
+        clock.advance(5)
         d.update(make_snap("Running", progress=0.5, stages=[("s1", 4, 0, 1, 8)], elapsed=11.0))
         d.finish(make_snap("Succeed", elapsed=12.0), [table_result(1, 3, 2)])
         lines = capsys.readouterr().out.splitlines()

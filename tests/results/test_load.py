@@ -11,8 +11,8 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import LinkisWarning
 from linkis_magic.protocol import Column
 from linkis_magic.results import FAST_PATH_ROWS, PAGE_SIZE, frame_from_rows, load_results
-from tests.client.double import LinkisDouble
-from tests.job.conftest import RESULT_DIR, ResultFile, ResultServer
+from tests.support.double import LinkisDouble
+from tests.support.scripts import RESULT_DIR, ResultFile, ResultServer
 
 OPEN = "filesystem/openFile"
 EXPORT = "filesystem/resultsetToExcel"

@@ -2,7 +2,8 @@
 
 The routes read most query parameters from the raw request (as Linkis's Spring handlers do),
 so /openapi.json lists paths, methods and path parameters only; the fuzzer adds the query
-parameters Linkis defines (REFERENCE §3-§5) with hostile values, with and without auth.
+parameters Linkis defines (§3-§5) with hostile values, with and without auth. Section numbers
+(§) refer to docs/linkis-protocol.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from hypothesis import strategies as st
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import GatewayError, NotLoggedInError
 from linkis_magic.protocol import JobStatus
-from tests.conftest import SandboxProcess, start_sandbox
+from tests.support.sandbox import SandboxProcess, start_sandbox
+from tests.support.wait import wait_until
 
 PREFIX = "/api/rest_j/v1"
 LONG_QUERY = "select count(*) from range(100000000000) t(x) where x % 7 = 3"
@@ -155,7 +157,7 @@ def alice_result(clients: tuple[LinkisClient, LinkisClient]) -> str:
 
 
 def refused(exc: GatewayError) -> None:
-    """Linkis refuses with status 1 errCode 80010 for filesystem permission (REFERENCE §5);
+    """Linkis refuses with status 1 errCode 80010 for filesystem permission (§5);
     ownership checks answer status 1 "not found, or no permission"; auth is status -1."""
     assert exc.status in (1, 3, -1), exc
     assert exc.http_status != 500
@@ -244,7 +246,7 @@ class TestOtherUsers:
                     call()
                 refused(info.value)
             assert job.task_id not in [t.task_id for t in bob.tasks(page_size=100).tasks]
-            # Linkis's entrance status route has no ownership check (REFERENCE §3.4): bob may
+            # Linkis's entrance status route has no ownership check (§3.5): bob may
             # read the state, nothing more. The sandbox follows Linkis.
             assert bob.status(job.exec_id, task_id=job.task_id) is not None
             time.sleep(0.2)
@@ -286,10 +288,11 @@ class TestBinding:
     def test_all_interfaces_warns(self, tmp_path: Path) -> None:
         box = start_sandbox(tmp_path, "--host", "0.0.0.0")
         try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not any("WARNING" in x for x in box.output):
-                time.sleep(0.05)
-            warning = next(x for x in box.output if "WARNING" in x)
+            warning = wait_until(
+                lambda: next((x for x in box.output if "WARNING" in x), None),
+                timeout=10,
+                what="the sandbox's warning line",
+            )
             assert "0.0.0.0" in warning and "reachable from other machines" in warning
         finally:
             box.stop()

@@ -1,9 +1,11 @@
-"""Every client endpoint against the loopback Linkis double: what is sent, what comes back."""
+"""Every client endpoint against the loopback Linkis double: what is sent, what comes back.
+
+Section numbers (§) refer to docs/linkis-protocol.md.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import ConfigurationError, ProtocolError, RequestFailedError
 from linkis_magic.job import Job
 from linkis_magic.protocol import JobStatus, result_index
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, envelope
+from tests.support.double import EXEC_ID, LinkisDouble, Reply, envelope
 
 ROOT = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1234"
 TASK = {
@@ -44,24 +46,14 @@ TASK = {
 }
 
 
-@pytest.fixture
-def gw() -> Iterator[LinkisDouble]:
-    with LinkisDouble(token="TOKEN-1") as double:
-        yield double
-
-
-@pytest.fixture
-def client(gw: LinkisDouble) -> Iterator[LinkisClient]:
-    with LinkisClient(gw.url, user="alice", token="TOKEN-1", retries=1) as c:
-        yield c
-
-
 class TestSubmit:
     """submit/execute send the documented bodies and hand back a Job."""
 
-    def test_submit_body_is_the_1x_layout(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_submit_body_is_the_1x_layout(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": 1234})
-        job = client.submit(
+        job = token_client.submit(
             "select ${dt}",
             engine_type="spark-3.2.1",
             creator="nb",
@@ -93,16 +85,18 @@ class TestSubmit:
             "source": {"scriptPath": "notebook.ipynb"},
         }
 
-    def test_default_creator_is_ide(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_default_creator_is_ide(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": 1})
-        client.submit("select 1", engine_type="hive-3.1.3", run_type="hql")
+        token_client.submit("select 1", engine_type="hive-3.1.3", run_type="hql")
         body = gw.calls("POST", "entrance/submit")[0].json()
         assert body["labels"]["userCreator"] == "alice-IDE"
         assert body["executionContent"]["runType"] == "hql"
 
-    def test_execute_body_is_the_0x_layout(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_execute_body_is_the_0x_layout(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("POST", "entrance/execute", {"execID": EXEC_ID, "taskID": "88"})
-        job = client.execute("show tables", engine_type="spark")
+        job = token_client.execute("show tables", engine_type="spark")
         assert job.task_id == 88
         body = gw.calls("POST", "entrance/execute")[0].json()
         assert body["executeApplicationName"] == "spark"
@@ -112,19 +106,21 @@ class TestSubmit:
         assert "labels" not in body
 
     def test_execute_with_version_adds_the_engine_label(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         gw.on("POST", "entrance/execute", {"execID": EXEC_ID, "taskID": 2})
-        client.execute("show tables", engine_type="spark-2.4.3")
+        token_client.execute("show tables", engine_type="spark-2.4.3")
         body = gw.calls("POST", "entrance/execute")[0].json()
         assert body["labels"] == {"engineType": "spark-2.4.3"}
 
-    def test_raw_bodies_are_sent_unchanged(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_raw_bodies_are_sent_unchanged(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": 5})
         gw.on("POST", "entrance/execute", {"execID": EXEC_ID})
         body = {"executionContent": {"code": "x", "runType": "py"}, "labels": {"a": "b"}}
-        assert client.submit_raw(body).task_id == 5
-        assert client.execute_raw({"executionCode": "x"}).task_id is None
+        assert token_client.submit_raw(body).task_id == 5
+        assert token_client.execute_raw({"executionCode": "x"}).task_id is None
         assert gw.calls("POST", "entrance/submit")[0].json() == body
 
     @pytest.mark.parametrize(
@@ -142,16 +138,16 @@ class TestSubmit:
         ],
     )
     def test_bad_arguments_fail_before_sending(
-        self, gw: LinkisDouble, client: LinkisClient, kwargs: dict[str, object], fix: str
+        self, gw: LinkisDouble, token_client: LinkisClient, kwargs: dict[str, object], fix: str
     ) -> None:
         with pytest.raises(ConfigurationError, match=fix.replace("<", ".").replace(">", ".")):
-            client.submit(**kwargs)  # type: ignore[arg-type]
+            token_client.submit(**kwargs)  # type: ignore[arg-type]
         assert gw.requests == []
 
     def test_submit_rejected_by_an_interceptor_has_no_task(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
-        """REFERENCE §10.12/13: a userCreator mismatch is HTTP 400 with errCode 50080."""
+        """§10.12/13: a userCreator mismatch is HTTP 400 with errCode 50080."""
         msg = (
             "error code(错误码): 50080, error message(错误信息): userCreator user alice is not "
             "the execute user bob."
@@ -162,7 +158,7 @@ class TestSubmit:
             envelope({"errorMsg": {"errCode": 50080}}, status=1, message=msg),
         )
         with pytest.raises(RequestFailedError) as info:
-            client.submit("select 1", engine_type="spark-3.2.1")
+            token_client.submit("select 1", engine_type="spark-3.2.1")
         assert info.value.err_code == 50080
         assert info.value.http_status == 400
         assert "userCreator user alice" in str(info.value)
@@ -172,36 +168,38 @@ class TestEntrance:
     """status/progress/log/kill talk to entrance/{execID}/... with the raw execID."""
 
     def test_status_puts_the_exec_id_verbatim_in_the_path(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
-        """REFERENCE §10.3: ':' must not become %3A, or the gateway cannot route the call."""
+        """§10.3: ':' must not become %3A, or the gateway cannot route the call."""
         gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Running", "execID": EXEC_ID})
-        assert client.status(EXEC_ID) is JobStatus.RUNNING
+        assert token_client.status(EXEC_ID) is JobStatus.RUNNING
         (req,) = gw.calls("GET")
         assert req.raw_path == f"/api/rest_j/v1/entrance/{EXEC_ID}/status"
         assert "%3A" not in req.raw_path
 
-    def test_status_and_kill_pass_task_id(self, gw: LinkisDouble, client: LinkisClient) -> None:
-        """REFERENCE §10.3: ?taskID= lets the gateway fall back to the database."""
+    def test_status_and_kill_pass_task_id(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
+        """docs/linkis-protocol.md §10.3: ?taskID= lets the gateway fall back to the database."""
         gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Cancelled"})
         gw.on(
             "GET",
             f"entrance/{EXEC_ID}/kill",
             envelope({"execID": EXEC_ID}, message="Forced Kill task (强制杀死任务)"),
         )
-        assert client.status(EXEC_ID, task_id=1234) is JobStatus.CANCELLED
-        assert client.kill(EXEC_ID, task_id=1234) == "Forced Kill task (强制杀死任务)"
+        assert token_client.status(EXEC_ID, task_id=1234) is JobStatus.CANCELLED
+        assert token_client.kill(EXEC_ID, task_id=1234) == "Forced Kill task (强制杀死任务)"
         assert [r.param("taskID") for r in gw.requests] == ["1234", "1234"]
         assert [r.method for r in gw.requests] == ["GET", "GET"]
 
     def test_status_without_task_id_sends_no_query(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Inited"})
-        client.status(EXEC_ID)
+        token_client.status(EXEC_ID)
         assert gw.requests[0].query == {}
 
-    def test_progress_reads_stages(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_progress_reads_stages(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         info = [
             {
                 "id": "jobId-1",
@@ -212,38 +210,42 @@ class TestEntrance:
             }
         ]
         gw.on("GET", f"entrance/{EXEC_ID}/progress", {"progress": 0.5, "progressInfo": info})
-        progress = client.progress(EXEC_ID)
+        progress = token_client.progress(EXEC_ID)
         assert progress.progress == 0.5
         (stage,) = progress.stages
         assert (stage.id, stage.succeeded, stage.running, stage.total) == ("jobId-1", 4, 2, 8)
         assert stage.fraction == 0.5
 
-    def test_log_sends_from_line_and_size(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_log_sends_from_line_and_size(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("GET", f"entrance/{EXEC_ID}/log", {"fromLine": 4, "log": ["", "", "", "a\nb\nc"]})
-        chunk = client.log(EXEC_ID, from_line=1, size=-1)
+        chunk = token_client.log(EXEC_ID, from_line=1, size=-1)
         assert chunk.lines == ("a", "b", "c")
         assert gw.requests[0].query == {"fromLine": ["1"], "size": ["-1"]}
 
-    def test_kill_message_comes_back(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_kill_message_comes_back(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on(
             "GET",
             f"entrance/{EXEC_ID}/kill",
             envelope({"execID": EXEC_ID}, message="Successfully killed the job(成功kill了job)"),
         )
-        assert client.kill(EXEC_ID) == "Successfully killed the job(成功kill了job)"
+        assert token_client.kill(EXEC_ID) == "Successfully killed the job(成功kill了job)"
 
-    def test_exec_id_with_a_slash_is_refused(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_exec_id_with_a_slash_is_refused(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         with pytest.raises(ConfigurationError, match="execID"):
-            client.status("exec_id/../x")
+            token_client.status("exec_id/../x")
         assert gw.requests == []
 
 
 class TestJobhistory:
     """jobhistory get/list map Linkis names and types to TaskInfo."""
 
-    def test_task_maps_every_field(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_task_maps_every_field(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "jobhistory/1234/get", {"task": TASK})
-        task = client.task(1234)
+        task = token_client.task(1234)
         assert task.task_id == 1234
         assert task.exec_id == EXEC_ID
         assert task.short_exec_id == "IDE_alice_spark_7"
@@ -260,22 +262,24 @@ class TestJobhistory:
         assert task.source == {"requestIP": "10.0.0.5"}
         assert task.raw["canRetry"] is False
 
-    def test_job_reattaches_via_jobhistory(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_job_reattaches_via_jobhistory(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("GET", "jobhistory/1234/get", {"task": TASK})
-        job = client.job(1234)
+        job = token_client.job(1234)
         assert isinstance(job, Job)
         assert (job.exec_id, job.task_id) == (EXEC_ID, 1234)
 
     def test_missing_stronger_exec_id_is_rebuilt(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         brief = {k: v for k, v in TASK.items() if k != "strongerExecId"}
         gw.on("GET", "jobhistory/1234/get", {"task": brief})
-        assert client.task(1234).exec_id == EXEC_ID
+        assert token_client.task(1234).exec_id == EXEC_ID
 
-    def test_list_sends_filters(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_list_sends_filters(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "jobhistory/list", {"totalPage": 57, "tasks": [TASK]})
-        page = client.tasks(
+        page = token_client.tasks(
             page=2,
             page_size=10,
             status=["running", JobStatus.INITED],
@@ -296,15 +300,17 @@ class TestJobhistory:
             "endDate": ["1704160800000"],
         }
 
-    def test_non_numeric_task_id_is_refused(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_non_numeric_task_id_is_refused(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         with pytest.raises(ConfigurationError, match="task_id"):
-            client.task("12a")  # type: ignore[arg-type]
+            token_client.task("12a")  # type: ignore[arg-type]
         assert gw.requests == []
 
     def test_spring_error_for_a_bad_id_is_a_protocol_error(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
-        """REFERENCE §1.5.3: Spring's own error document is not an envelope; quote it."""
+        """§1.5.3: Spring's own error document is not an envelope; quote it."""
         spring = {
             "timestamp": 1,
             "status": 400,
@@ -313,14 +319,14 @@ class TestJobhistory:
         }
         gw.on("GET", "jobhistory/9/get", Reply.raw_json(spring, status=400))
         with pytest.raises(ProtocolError, match="Bad Request") as info:
-            client.task(9)
+            token_client.task(9)
         assert info.value.http_status == 400
 
 
 class TestFilesystem:
     """getDirFileTrees/openFile/fileInfo/openLog/resultsetToExcel."""
 
-    def test_dir_tree_lists_children(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_dir_tree_lists_children(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         children = [
             {
                 "name": name,
@@ -335,7 +341,7 @@ class TestFilesystem:
         tree = {"name": "1234", "path": ROOT, "properties": None, "isLeaf": False,
                 "parentPath": None, "children": children}  # fmt: skip
         gw.on("GET", "filesystem/getDirFileTrees", {"dirFileTrees": tree})
-        entries = client.dir_tree(ROOT)
+        entries = token_client.dir_tree(ROOT)
         assert entries is not None
         assert [e.name for e in entries] == [
             "_0.dolphin",
@@ -348,12 +354,12 @@ class TestFilesystem:
         assert entries[0].modify_time == datetime(2024, 1, 1, 2, 1, tzinfo=timezone.utc)
         assert gw.requests[0].param("path") == ROOT
 
-    def test_missing_directory_is_none(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_missing_directory_is_none(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "filesystem/getDirFileTrees", {"dirFileTrees": None})
-        assert client.dir_tree(ROOT + "/nope") is None
+        assert token_client.dir_tree(ROOT + "/nope") is None
 
     def test_open_file_sends_paging_and_null_value(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         data = {
             "type": "2",
@@ -367,7 +373,7 @@ class TestFilesystem:
             "fileContent": [["1", "alice"], ["2", None]],
         }
         gw.on("GET", "filesystem/openFile", data)
-        page = client.open_file(f"{ROOT}/_0.dolphin", page=3, page_size=2)
+        page = token_client.open_file(f"{ROOT}/_0.dolphin", page=3, page_size=2)
         assert [c.name for c in page.columns] == ["id", "name"]
         assert page.columns[0].comment is None
         assert page.columns[1].comment == "the name"
@@ -381,26 +387,26 @@ class TestFilesystem:
         }
 
     def test_text_result_rows_are_one_element_lists(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         data = {"type": "1", "page": 1, "totalPage": 0, "totalLine": 2, "metadata": "NULL",
                 "fileContent": [["hello"], ["world"]]}  # fmt: skip
         gw.on("GET", "filesystem/openFile", data)
-        page = client.open_file(f"{ROOT}/_1.dolphin", null_value=None)
+        page = token_client.open_file(f"{ROOT}/_1.dolphin", null_value=None)
         assert page.columns == ()
         assert page.rows == [["hello"], ["world"]]
         assert "nullValue" not in gw.requests[0].query
 
-    def test_file_info(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_file_info(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "filesystem/fileInfo", {"path": "p", "colNumber": 2, "rowNumber": "120000"})
-        info = client.file_info("hdfs:///p/_0.dolphin")
+        info = token_client.file_info("hdfs:///p/_0.dolphin")
         assert (info.col_number, info.row_number) == (2, 120000)
         assert gw.requests[0].param("pageSize") == "-1"
 
-    def test_open_log_reads_slot_three(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_open_log_reads_slot_three(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         log = ["e1\n", "", "i1\ni2\n", "i1\ne1\ni2\n"]
         gw.on("GET", "filesystem/openLog", {"log": log})
-        chunk = client.open_log(TASK["logPath"])  # type: ignore[arg-type]
+        chunk = token_client.open_log(TASK["logPath"])  # type: ignore[arg-type]
         assert chunk.lines == ("i1", "e1", "i2")
         assert chunk.error_lines == ("e1",)
         assert chunk.from_line == 3
@@ -411,9 +417,9 @@ class TestExport:
 
     CSV = b"id,name\n1,alice\n2,NULL\n" * 2000
 
-    def test_export_to_bytes(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_export_to_bytes(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "filesystem/resultsetToExcel", Reply(body=self.CSV, content_type="text/plain"))
-        assert client.export_result(f"{ROOT}/_0.dolphin", limit=100000) == self.CSV
+        assert token_client.export_result(f"{ROOT}/_0.dolphin", limit=100000) == self.CSV
         assert gw.requests[0].query == {
             "path": [f"{ROOT}/_0.dolphin"],
             "outputFileType": ["csv"],
@@ -423,27 +429,33 @@ class TestExport:
             "limit": ["100000"],
         }
 
-    def test_export_to_a_path(self, gw: LinkisDouble, client: LinkisClient, tmp_path: Path) -> None:
+    def test_export_to_a_path(
+        self, gw: LinkisDouble, token_client: LinkisClient, tmp_path: Path
+    ) -> None:
         gw.on("GET", "filesystem/resultsetToExcel", Reply(body=self.CSV, content_type="text/plain"))
         dest = tmp_path / "out.csv"
-        assert client.export_result(f"{ROOT}/_0.dolphin", dest=dest, separator="\t") == len(
+        assert token_client.export_result(f"{ROOT}/_0.dolphin", dest=dest, separator="\t") == len(
             self.CSV
         )
         assert dest.read_bytes() == self.CSV
         assert gw.requests[0].param("csvSeparator") == "t"
 
-    def test_export_xlsx_to_a_binary_file(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_export_xlsx_to_a_binary_file(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         xlsx = b"PK\x03\x04" + b"\x00" * 5000
         ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         gw.on("GET", "filesystem/resultsetToExcel", Reply(body=xlsx, content_type=ctype))
         out = io.BytesIO()
-        assert client.export_result(f"{ROOT}/_0.dolphin", file_type="xlsx", dest=out) == len(xlsx)
+        assert token_client.export_result(f"{ROOT}/_0.dolphin", file_type="xlsx", dest=out) == len(
+            xlsx
+        )
         assert out.getvalue() == xlsx
 
     def test_text_error_with_http_200_raises(
-        self, gw: LinkisDouble, client: LinkisClient, tmp_path: Path
+        self, gw: LinkisDouble, token_client: LinkisClient, tmp_path: Path
     ) -> None:
-        """REFERENCE §10.2: export failures are HTTP 200 + text/plain ``error(错误):…``."""
+        """§10.2: export failures are HTTP 200 + text/plain ``error(错误):…``."""
         text = (
             "error(错误):errCode: 80010 ,desc: The user: bob has no permission to view the "
             "contents of the directory ,ip: host2 ,port: 9105"
@@ -455,18 +467,18 @@ class TestExport:
         )
         dest = tmp_path / "out.csv"
         with pytest.raises(RequestFailedError, match="no permission") as info:
-            client.export_result(f"{ROOT}/_0.dolphin", dest=dest)
+            token_client.export_result(f"{ROOT}/_0.dolphin", dest=dest)
         assert info.value.err_code == 80010
         assert list(tmp_path.iterdir()) == []
 
-    def test_bad_file_type_is_refused(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_bad_file_type_is_refused(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         with pytest.raises(ConfigurationError, match="csv"):
-            client.export_result("hdfs:///x/_0.dolphin", file_type="xls")
+            token_client.export_result("hdfs:///x/_0.dolphin", file_type="xls")
         assert gw.requests == []
 
 
 class TestResultIndex:
-    """REFERENCE §10.9: result files list lexicographically; result_index sorts numerically."""
+    """§10.9: result files list lexicographically; result_index sorts numerically."""
 
     def test_numeric_sort(self) -> None:
         names = ["_0.dolphin", "_1.dolphin", "_10.dolphin", "_2.dolphin", "alias_3.dolphin"]

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from IPython.testing import globalipapp
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.magics import LinkisMagics
+from linkis_magic.magics import LinkisInterrupted, LinkisMagics
 from linkis_magic.protocol import JobStatus
-from tests.conftest import SandboxProcess, start_sandbox
-from tests.reliability.proxy import Fault, FaultProxy
+from tests.support.double import EXEC_ID, LinkisDouble
+from tests.support.proxy import Fault, FaultProxy
+from tests.support.sandbox import SandboxProcess, start_sandbox
+from tests.support.scripts import TASK_ID, offline_entrance
+from tests.support.shell import configure
+from tests.support.wait import WaitTimeout, wait_until
 
 LONG_QUERY = "select count(*) from range(100000000000) t(x) where x % 7 = 3"
 SQL = "spark-3.2.1"
@@ -37,47 +40,14 @@ def direct(one_worker: SandboxProcess) -> Iterator[LinkisClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def shell() -> Any:
-    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
-    ip.run_line_magic("load_ext", "linkis_magic")
-    return ip
-
-
-def magics_for(shell: Any, url: str) -> LinkisMagics:
-    (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
-    m.drop_client()
-    shell.run_line_magic("config", f"LinkisMagics.gateway_url = {url!r}")
-    shell.run_line_magic("config", "LinkisMagics.user = 'alice'")
-    shell.run_line_magic("config", "LinkisMagics.password = 'alice-secret'")
-    return m
-
-
-@pytest.fixture
-def reset_magics(shell: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in list(os.environ):
-        if var.startswith("LINKIS_"):
-            monkeypatch.delenv(var)
-    yield
-    (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
-    for name in m.SETTING_TRAITS:
-        setattr(m, name, None)
-    m.runs.clear()
-    m.drop_client()
-
-
 def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:
-    """SIGINT the main thread once ``condition`` holds (checked every 20 ms, for 30 s)."""
+    """SIGINT the main thread once ``condition`` holds (checked every 20 ms)."""
     sent = threading.Event()
 
     def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if condition():
-                os.kill(os.getpid(), signal.SIGINT)
-                sent.set()
-                return
-            time.sleep(0.02)
+        wait_until(condition, interval=0.02, what="the moment to interrupt")
+        os.kill(os.getpid(), signal.SIGINT)
+        sent.set()
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -85,17 +55,18 @@ def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, thr
 
 
 def unfinished(client: LinkisClient, creator: str) -> list[int]:
-    """Task IDs of this creator that are not terminal, after giving kills a moment to land."""
-    deadline = time.monotonic() + 10
-    while True:
+    """Task IDs of this creator that are not terminal once kills had up to 10 s to land."""
+
+    def open_ids() -> list[int]:
         page = client.tasks(creator=creator, page_size=50)
-        open_ids = [t.task_id for t in page.tasks if not t.status.is_terminal]
-        if not open_ids or time.monotonic() > deadline:
-            return open_ids
-        time.sleep(0.1)
+        return [t.task_id for t in page.tasks if not t.status.is_terminal]
+
+    with contextlib.suppress(WaitTimeout):
+        wait_until(lambda: not open_ids(), timeout=10, interval=0.1)
+    return open_ids()
 
 
-@pytest.mark.usefixtures("reset_magics")
+@pytest.mark.usefixtures("clean_magics")
 class TestInterruptEveryPhase:
     """Each phase: KeyboardInterrupt re-raised, nothing left running, -o NAME not bound."""
 
@@ -113,7 +84,7 @@ class TestInterruptEveryPhase:
             return Fault.DELAY if "entrance/submit" in p else None
 
         with FaultProxy(one_worker.url, policy, delay=3.0) as proxy:
-            magics_for(shell, proxy.url)
+            configure(shell, proxy.url)
             thread, sent = interrupt_when(
                 lambda: direct.tasks(creator=creator).total > 0  # the gateway has the job
             )
@@ -129,7 +100,7 @@ class TestInterruptEveryPhase:
         creator = "int" + uuid.uuid4().hex[:8]
         blocker = direct.submit(LONG_QUERY, engine_type=SQL, creator=creator)
         try:
-            m = magics_for(shell, one_worker.url)
+            m = configure(shell, one_worker.url)
             waiting = {JobStatus.INITED, JobStatus.SCHEDULED, JobStatus.WAIT_FOR_RETRY}
 
             def queued() -> bool:
@@ -150,7 +121,7 @@ class TestInterruptEveryPhase:
         self, shell: Any, one_worker: SandboxProcess, direct: LinkisClient
     ) -> None:
         creator = "int" + uuid.uuid4().hex[:8]
-        m = magics_for(shell, one_worker.url)
+        m = configure(shell, one_worker.url)
 
         def running() -> bool:
             run = m.last_run
@@ -173,7 +144,7 @@ class TestInterruptEveryPhase:
             return Fault.DELAY if "filesystem/openFile" in p else None
 
         with FaultProxy(one_worker.url, policy, delay=3.0) as proxy:
-            m = magics_for(shell, proxy.url)
+            m = configure(shell, proxy.url)
             thread, sent = interrupt_when(lambda: proxy.count("GET", "filesystem/openFile") > 0)
             self.run(shell, f"sql -c {creator} -o v_loading", "select 5 as x", sent)
             thread.join(5)
@@ -181,3 +152,43 @@ class TestInterruptEveryPhase:
         assert m.last_run is not None
         assert direct.task(m.last_run.job.task_id or 0).status is JobStatus.SUCCEED
         assert "v_loading" not in shell.user_ns
+
+
+class TestOfflineEntrance:
+    """The gateway cannot route calls to the job's entrance (errCode 11011): the job is followed
+    through jobhistory, Ctrl-C gives up after the grace, and the cell says what to do."""
+
+    @pytest.fixture
+    def offline(self, gw: LinkisDouble) -> LinkisDouble:
+        offline_entrance(gw)
+        return gw
+
+    def test_ctrl_c_ends_the_cell_saying_the_kill_was_not_delivered(
+        self,
+        shell: Any,
+        offline: LinkisDouble,
+        connect: Callable[..., LinkisMagics],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        magics = connect(offline.url)
+
+        def followed() -> bool:  # running, and seen through jobhistory
+            run = magics.last_run
+            return run is not None and len(offline.calls("GET", f"jobhistory/{TASK_ID}/get")) > 1
+
+        thread, sent = interrupt_when(followed)
+        with pytest.raises(LinkisInterrupted) as info:
+            shell.run_cell_magic("linkis", "sql -o v_offline", "select 1")
+        thread.join(5)
+        assert sent.is_set()
+        message = str(info.value)
+        assert f"taskID {TASK_ID} may still be running" in message
+        assert "the kill could not be delivered" in message and "11011" in message
+        assert f"%linkis kill {TASK_ID}" in message and "%linkis history" in message
+        assert "\n" not in message
+        assert "v_offline" not in shell.user_ns
+        kills = offline.calls("GET", f"entrance/{EXEC_ID}/kill")
+        assert 1 <= len(kills) <= 6  # once, then once a second within the grace
+        out = capsys.readouterr().out
+        assert out.count("could not reach the job's entrance") == 1  # the notice, once
+        assert "Following the job through jobhistory now." in out

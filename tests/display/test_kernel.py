@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 import textwrap
 import threading
 import time
@@ -15,20 +13,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from tests.support import snapshots
+from tests.support.wait import wait_until
 
-def _unit_module() -> Any:
-    """Load the sibling unit-test module by path (tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "linkis_display_unit_tests", Path(__file__).with_name("test_display.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
-    spec.loader.exec_module(module)
-    return module
-
-
-unit = _unit_module()
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -37,8 +24,8 @@ SETUP = "\n".join(
     [
         "from collections.abc import Sequence",
         "from typing import Any",
-        inspect.getsource(unit.make_snap),
-        inspect.getsource(unit.table_result),
+        inspect.getsource(snapshots.make_snap),
+        inspect.getsource(snapshots.table_result),
     ]
 )
 
@@ -175,25 +162,23 @@ class TestKillWhileAwaiting:
         client = client_for(nb, tmp_path)
         sent: list[str] = []
 
+        def kill_button() -> str | None:
+            for comm_id, state in list(client.widget_state.items()):
+                if state.get("_model_name") == "ButtonModel" and "linkis-kill" in state.get(
+                    "_dom_classes", ()
+                ):
+                    return comm_id
+            return None
+
         def click() -> None:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                for comm_id, state in list(client.widget_state.items()):
-                    if state.get("_model_name") == "ButtonModel" and "linkis-kill" in state.get(
-                        "_dom_classes", ()
-                    ):
-                        time.sleep(0.3)  # let the awaiting cell start
-                        msg = client.kc.session.msg(
-                            "comm_msg",
-                            {
-                                "comm_id": comm_id,
-                                "data": {"method": "custom", "content": {"event": "click"}},
-                            },
-                        )
-                        client.kc.shell_channel.send(msg)
-                        sent.append(comm_id)
-                        return
-                time.sleep(0.05)
+            comm_id = wait_until(kill_button, timeout=15, what="the Kill button")
+            time.sleep(0.3)  # let the awaiting cell start
+            msg = client.kc.session.msg(
+                "comm_msg",
+                {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}},
+            )
+            client.kc.shell_channel.send(msg)
+            sent.append(comm_id)
 
         with client.setup_kernel():
             client.execute_cell(nb.cells[0], 0)

@@ -1,4 +1,4 @@
-"""Jobs through a fault-injecting proxy (tests/reliability/proxy.py) in front of a real sandbox."""
+"""Jobs through a fault-injecting proxy (tests/support/proxy.py) in front of a real sandbox."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from linkis_magic.errors import (
     TransportError,
 )
 from linkis_magic.protocol import JobStatus
-from tests.conftest import SandboxProcess, start_sandbox
-from tests.reliability.proxy import Fault, FaultProxy, Policy, random_get_faults
+from tests.support.proxy import Fault, FaultProxy, Policy, random_get_faults
+from tests.support.sandbox import SandboxProcess, start_sandbox
 
 SQL = "spark-3.2.1"
 PY = "python-python3"

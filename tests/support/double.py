@@ -6,7 +6,7 @@ expired sessions, RSA logins) and records exactly what the client sent (raw path
 
 Import it from any test folder::
 
-    from tests.client.double import LinkisDouble, Reply, envelope
+    from tests.support.double import LinkisDouble, Reply, envelope
 
 This works with ``--import-mode=importlib`` because the editable install puts the project root
 (/work/main) on ``sys.path`` and ``tests`` is a namespace package (there is deliberately no
@@ -33,8 +33,9 @@ a valid session cookie ``linkis_user_session_ticket_id_v1`` or both ``Token-Code
 ``Token-User`` headers spelled exactly so (``require_auth=False`` turns this off); otherwise it
 answers HTTP 401 / status -1 like the gateway. ``expire_sessions()`` simulates a gateway restart.
 
-Builders for REFERENCE-shaped ``data``: ``task_data``, ``dir_tree_data``, ``table_page``,
-``text_page``, ``log_data``; whole replies: ``envelope``, ``error``, ``Reply.text``,
+Builders for ``data`` shaped as docs/linkis-protocol.md describes: ``task_data``,
+``dir_tree_data``, ``table_page``, ``text_page``, ``log_data``; whole replies: ``envelope``,
+``error``, ``Reply.text``,
 ``Reply.raw_json``, ``Reply.connection_reset``.
 """
 
@@ -61,6 +62,8 @@ COOKIE = "linkis_user_session_ticket_id_v1"
 JSON_TYPE = "application/json;charset=UTF-8"
 HTTP_FOR_STATUS = {-1: 401, 0: 200, 1: 400, 2: 412, 3: 403, 4: 206}
 EXEC_ID = "exec_id018010linkis-cg-entrancehost1:9104IDE_alice_spark_7"
+ALICE_PASSWORD = "alice-secret"  # alice on the shared `gw` fixture (tests/conftest.py)
+ALICE_TOKEN = "DOUBLE-TOKEN-1"
 
 
 @dataclass
@@ -120,7 +123,7 @@ def envelope(
     method: str | None = None,
     http: int | None = None,
 ) -> Reply:
-    """A Linkis envelope; the HTTP code follows the status (REFERENCE §1.2) unless ``http``."""
+    """A Linkis envelope; the HTTP code follows the status (§1.2) unless ``http``."""
     doc = {
         "method": method,
         "status": status,
@@ -148,12 +151,24 @@ def error(
     return envelope(data, status=status, message=message, http=http)
 
 
-# ------------------------------------------------------------------ REFERENCE-shaped `data`
+def routing_error(uri: str) -> Reply:
+    """What the gateway answers when it cannot route a call (§1.5.1): HTTP 200, status 1,
+    the root cause's message (errCode 11011, the entrance instance is gone) and a stack."""
+    message = (
+        "GatewayErrorException: errCode: 11011 ,desc: Cannot route to the corresponding service, "
+        f"URL: {uri} RouteLabel: [ServiceInstance(linkis-cg-entrance, host1:9104)]"
+        "(无法路由到相应的服务) ,ip: gw1 ,port: 9001 ,serviceKind: linkis-mg-gateway"
+    )
+    stack = "org.apache.linkis.gateway.exception.GatewayErrorException: " + message
+    return envelope({"stack": stack}, status=1, message=message, method=uri, http=200)
+
+
+# ------------------------------------------------ `data` shaped as docs/linkis-protocol.md says
 # Builders for the `data` part of common replies, so tests script realistic shapes in one line.
 
 
 def short_exec_id(exec_id: str) -> str:
-    """The short job id inside an execID (REFERENCE §3.1: lengths are embedded after exec_id)."""
+    """The short job id inside an execID (§3.1: lengths are embedded after exec_id)."""
     app_len, inst_len = int(exec_id[7:10]), int(exec_id[10:13])
     return exec_id[13 + app_len + inst_len :]
 
@@ -166,7 +181,7 @@ def task_data(
     result_location: str | None = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1234",
     **over: Any,
 ) -> dict[str, Any]:
-    """``data`` of ``jobhistory/{id}/get`` (REFERENCE §4.1): numbers, string progress, epoch ms."""
+    """``data`` of ``jobhistory/{id}/get`` (§4.1): numbers, string progress, epoch ms."""
     task: dict[str, Any] = {
         "taskID": task_id,
         "instance": "host1:9104",
@@ -225,7 +240,7 @@ def dir_tree_data(root: str, names: list[str]) -> dict[str, Any]:
 def table_page(
     columns: list[tuple[str, str]], rows: list[list[str | None]], *, page: int = 1
 ) -> dict[str, Any]:
-    """``data`` of ``openFile`` for a table result: string cells, totalPage 0 (REFERENCE §5.3)."""
+    """``data`` of ``openFile`` for a table result: string cells, totalPage 0 (§5.3)."""
     return {
         "type": "2",
         "page": page,
@@ -420,7 +435,7 @@ class LinkisDouble:
             return None
         code, user = req.header("Token-Code"), req.header("Token-User")
         if code is not None and user is not None:
-            # Linkis echoes the token back in this message (REFERENCE §2.4).
+            # Linkis echoes the token back in this message (docs/linkis-protocol.md §2.4).
             msg = (
                 f"Token Authentication Failed, token: {code}，tokenUser: {user}, "
                 "reason: Invalid Token(数据库中未配置的无效令牌)"

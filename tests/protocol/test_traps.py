@@ -1,8 +1,6 @@
-"""REFERENCE §10 traps and envelope shapes, each through the client against the double."""
+"""The traps of docs/linkis-protocol.md §10 and envelope shapes, through the client and double."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,24 +15,12 @@ from linkis_magic.errors import (
     ValidationFailedError,
 )
 from linkis_magic.protocol import JobStatus, parse_envelope
-from tests.client.double import EXEC_ID, LinkisDouble, Reply, envelope, error
+from tests.support.double import ALICE_TOKEN, EXEC_ID, LinkisDouble, Reply, envelope, error
 
-TOKEN = "TRAPS-TOKEN"
+TOKEN = ALICE_TOKEN
 STATUS = f"entrance/{EXEC_ID}/status"
 LOG = f"entrance/{EXEC_ID}/log"
 FILE = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1/_0.dolphin"
-
-
-@pytest.fixture
-def gw() -> Iterator[LinkisDouble]:
-    with LinkisDouble(token=TOKEN) as double:
-        yield double
-
-
-@pytest.fixture
-def client(gw: LinkisDouble) -> Iterator[LinkisClient]:
-    with LinkisClient(gw.url, user="alice", token=TOKEN, retries=0) as c:
-        yield c
 
 
 def _task(**over: object) -> dict[str, object]:
@@ -48,10 +34,12 @@ def _task(**over: object) -> dict[str, object]:
 class TestEnvelopeShapes:
     """Trap 1-2: the body is read whatever the HTTP code; status decides, not HTTP."""
 
-    def test_http_400_keeps_linkis_message(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_http_400_keeps_linkis_message(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("POST", "entrance/submit", error("Label params invalid", err_code=20009))
         with pytest.raises(RequestFailedError, match="Label params invalid") as info:
-            client.submit_raw({})
+            token_client.submit_raw({})
         assert (info.value.status, info.value.err_code, info.value.http_status) == (1, 20009, 400)
 
     def test_http_401_is_not_logged_in(self, gw: LinkisDouble) -> None:
@@ -63,7 +51,7 @@ class TestEnvelopeShapes:
         assert info.value.status == -1
         assert info.value.method == f"/api/rest_j/v1/{STATUS}"
 
-    def test_http_206_warns_and_returns(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_http_206_warns_and_returns(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         msg = "Warning code(警告码): 51000, Warning message(警告信息): The file:x is empty."
         gw.on(
             "GET",
@@ -71,16 +59,16 @@ class TestEnvelopeShapes:
             envelope({"errorMsg": {"errCode": 51000}}, status=4, message=msg),
         )
         with pytest.warns(LinkisWarning, match="is empty"):
-            page = client.open_file(FILE)
+            page = token_client.open_file(FILE)
         assert page.rows == []
 
     def test_http_200_with_status_1_is_an_error(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         stack = "java.lang.IllegalArgumentException: bad execID\n\tat Parser.parse"
         gw.on("GET", STATUS, envelope({"stack": stack}, status=1, message="parse failed", http=200))
         with pytest.raises(RequestFailedError, match="parse failed") as info:
-            client.status(EXEC_ID)
+            token_client.status(EXEC_ID)
         assert info.value.http_status == 200
         assert info.value.stack == stack
 
@@ -88,29 +76,29 @@ class TestEnvelopeShapes:
         ("status", "cls"), [(2, ValidationFailedError), (3, PermissionDeniedError)]
     )
     def test_other_statuses(
-        self, gw: LinkisDouble, client: LinkisClient, status: int, cls: type[GatewayError]
+        self, gw: LinkisDouble, token_client: LinkisClient, status: int, cls: type[GatewayError]
     ) -> None:
         gw.on("GET", STATUS, envelope(status=status, message="nope"))
         with pytest.raises(cls, match="nope"):
-            client.status(EXEC_ID)
+            token_client.status(EXEC_ID)
 
-    def test_html_page_is_quoted(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_html_page_is_quoted(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         page = "<html><body><h1>502 Bad Gateway</h1> nginx</body></html>"
         gw.on("GET", STATUS, Reply.text(page, status=502, content_type="text/html"))
         with pytest.raises(ProtocolError, match="502 Bad Gateway") as info:
-            client.status(EXEC_ID)
+            token_client.status(EXEC_ID)
         assert info.value.http_status == 502
         assert info.value.body_excerpt.startswith("<html>")
 
     def test_gateway_spring_error_is_not_mistaken_for_an_envelope(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
-        """REFERENCE §1.5.2: `status` 500 there is an HTTP code, not a Linkis code."""
+        """docs/linkis-protocol.md §1.5.2: `status` 500 there is an HTTP code, not a Linkis code."""
         doc = {"method": f"/api/rest_j/v1/{STATUS}", "status": 500,
                "message": "Internal Server Error", "data": []}  # fmt: skip
         gw.on("GET", STATUS, Reply.raw_json(doc, status=500))
         with pytest.raises(ProtocolError, match="Internal Server Error"):
-            client.status(EXEC_ID)
+            token_client.status(EXEC_ID)
 
     def test_export_error_body_is_recognised_anywhere(self) -> None:
         body = "error(错误):path is empty".encode()
@@ -121,30 +109,32 @@ class TestEnvelopeShapes:
 class TestNumbersAndStrings:
     """Trap 4: taskID numbers, progress strings, epoch ms, JSON text fields."""
 
-    def test_task_id_as_string_or_number(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_task_id_as_string_or_number(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on(
             "POST",
             "entrance/submit",
             {"execID": EXEC_ID, "taskID": "1234"},
             {"execID": EXEC_ID, "taskID": 1234},
         )
-        assert client.submit_raw({}).task_id == 1234
-        assert client.submit_raw({}).task_id == 1234
+        assert token_client.submit_raw({}).task_id == 1234
+        assert token_client.submit_raw({}).task_id == 1234
 
     def test_progress_string_in_jobhistory_number_in_entrance(
-        self, gw: LinkisDouble, client: LinkisClient
+        self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
         gw.on("GET", "jobhistory/7/get", {"task": _task(progress="0.25", errCode="13001")})
         gw.on("GET", f"entrance/{EXEC_ID}/progress", {"progress": 0.75, "progressInfo": []})
-        task = client.task(7)
+        task = token_client.task(7)
         assert task.progress == 0.25
         assert task.err_code == 13001
         assert task.created_time is not None and task.created_time.year == 2024
-        assert client.progress(EXEC_ID).progress == 0.75
+        assert token_client.progress(EXEC_ID).progress == 0.75
 
-    def test_params_json_text(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_params_json_text(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "jobhistory/7/get", {"task": _task(paramsJson='{"variable":{"a":"1"}}')})
-        assert client.task(7).params == {"variable": {"a": "1"}}
+        assert token_client.task(7).params == {"variable": {"a": "1"}}
 
 
 class TestStateNames:
@@ -164,10 +154,10 @@ class TestStateNames:
         ],
     )
     def test_states(
-        self, gw: LinkisDouble, client: LinkisClient, name: str, terminal: bool, failure: bool
+        self, gw: LinkisDouble, token_client: LinkisClient, name: str, terminal: bool, failure: bool
     ) -> None:
         gw.on("GET", STATUS, {"status": name, "execID": EXEC_ID})
-        state = client.status(EXEC_ID)
+        state = token_client.status(EXEC_ID)
         assert state.value == name
         assert (state.is_terminal, state.is_failure) == (terminal, failure)
 
@@ -180,7 +170,7 @@ class TestStateNames:
 class TestLog:
     """Trap 6: slot 3 is displayed, fromLine echoed, and "" / null logs are empty."""
 
-    def test_slot_three_and_cursor(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_slot_three_and_cursor(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         log = [
             "2024-01-01 10:00:03.001 ERROR boom",
             "2024-01-01 10:00:01.001 WARN low memory",
@@ -189,7 +179,7 @@ class TestLog:
             "2024-01-01 10:00:03.001 ERROR boom",
         ]
         gw.on("GET", LOG, {"fromLine": 4, "log": log, "execID": EXEC_ID})
-        chunk = client.log(EXEC_ID, from_line=1)
+        chunk = token_client.log(EXEC_ID, from_line=1)
         assert chunk.lines[-1].endswith("ERROR boom") and len(chunk.lines) == 3
         assert chunk.error_lines == ("2024-01-01 10:00:03.001 ERROR boom",)
         assert chunk.warn_lines == ("2024-01-01 10:00:01.001 WARN low memory",)
@@ -197,22 +187,24 @@ class TestLog:
         assert gw.requests[0].param("fromLine") == "1"
 
     @pytest.mark.parametrize("log", ["", None, ["", "", "", ""]])
-    def test_empty_logs(self, gw: LinkisDouble, client: LinkisClient, log: object) -> None:
+    def test_empty_logs(self, gw: LinkisDouble, token_client: LinkisClient, log: object) -> None:
         gw.on("GET", LOG, {"fromLine": 9, "log": log})
-        chunk = client.log(EXEC_ID, from_line=9)
+        chunk = token_client.log(EXEC_ID, from_line=9)
         assert chunk.lines == ()
         assert chunk.from_line == 9
 
-    def test_cursor_kept_when_not_echoed(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_cursor_kept_when_not_echoed(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
         gw.on("GET", LOG, {"log": "one line"})
-        chunk = client.log(EXEC_ID, from_line=5)
+        chunk = token_client.log(EXEC_ID, from_line=5)
         assert (chunk.lines, chunk.from_line) == (("one line",), 5)
 
 
 class TestOpenFilePaging:
     """Trap 7-8: totalPage is always 0, totalLine is this page; NULL cells kept as given."""
 
-    def test_total_line_is_per_page(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_total_line_is_per_page(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         meta = [{"columnName": "x", "comment": "NULL", "dataType": "int"}]
         gw.on(
             "GET",
@@ -222,26 +214,26 @@ class TestOpenFilePaging:
             {"type": "2", "page": 2, "totalPage": 0, "totalLine": 0, "metadata": meta,
              "fileContent": []},
         )  # fmt: skip
-        first = client.open_file(FILE, page=1, page_size=2)
-        second = client.open_file(FILE, page=2, page_size=2)
+        first = token_client.open_file(FILE, page=1, page_size=2)
+        second = token_client.open_file(FILE, page=2, page_size=2)
         assert (first.total_line, len(first.rows)) == (2, 2)
         assert (second.total_line, second.rows, second.page) == (0, [], 2)
 
-    def test_null_strings_are_preserved(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_null_strings_are_preserved(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         """Without nullValue=LINKIS_NULL Linkis sends "NULL"; only the column type can decide."""
         meta = [{"columnName": "s", "comment": "NULL", "dataType": "string"}]
         gw.on("GET", "filesystem/openFile",
               {"type": "2", "totalPage": 0, "metadata": meta,
                "fileContent": [["NULL"], [None], [""], [12]]})  # fmt: skip
-        page = client.open_file(FILE, null_value=None)
+        page = token_client.open_file(FILE, null_value=None)
         assert page.rows == [["NULL"], [None], [""], ["12"]]
 
 
 class TestJobhistoryList:
     """Trap 10: jobhistory list's totalPage is the number of matching rows."""
 
-    def test_total_is_rows(self, gw: LinkisDouble, client: LinkisClient) -> None:
+    def test_total_is_rows(self, gw: LinkisDouble, token_client: LinkisClient) -> None:
         gw.on("GET", "jobhistory/list", {"totalPage": 57, "tasks": [_task(), _task(taskID=8)]})
-        page = client.tasks(page_size=2)
+        page = token_client.tasks(page_size=2)
         assert page.total == 57
         assert [t.task_id for t in page.tasks] == [7, 8]

@@ -1,0 +1,108 @@
+"""When a job is polled, on a virtual clock: quick after submit, then about once a second."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from linkis_magic.job._schedule import (
+    AUX_FIRST_GAP,
+    AUX_MAX_INTERVAL,
+    EARLY_POLL,
+    FINISH_POLL,
+    FIRST_POLL,
+    MAX_INTERVAL,
+    AuxSchedule,
+    PollSchedule,
+)
+from tests.support.clock import FakeClock
+
+
+def ticks(poll: PollSchedule, clock: FakeClock, until: float, done_at: float = 1e9) -> list[float]:
+    """Virtual times of the status calls a job running ``until`` seconds gets."""
+    at: list[float] = []
+    clock.sleep(poll.until_first())
+    while clock.elapsed() < until:
+        at.append(clock.elapsed())
+        clock.sleep(poll.after_tick(tasks_all_done=clock.elapsed() >= done_at))
+    return at
+
+
+class TestPollSchedule:
+    """Status calls: 5 ms after submit, every 10 ms for 50 ms, then growing to one a second."""
+
+    def test_fresh_job(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        at = ticks(poll, clock, until=30.0)
+        assert at[0] == pytest.approx(FIRST_POLL)
+        early = [b - a for a, b in itertools.pairwise(at) if b <= FIRST_POLL + 0.05]
+        assert early and all(gap == pytest.approx(EARLY_POLL) for gap in early)
+        gaps = [b - a for a, b in itertools.pairwise(at)]
+        assert max(gaps) == pytest.approx(MAX_INTERVAL)
+        assert all(b >= a - 1e-9 for a, b in itertools.pairwise(gaps))  # never faster
+        # A 30-second job costs about one status call per second, plus the quick start.
+        assert 30 <= len(at) <= 45
+
+    def test_attached_job_starts_at_once_without_the_early_span(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, None, fresh=False)
+        assert poll.until_first() == 0
+        assert not poll.early()
+        assert poll.after_tick(tasks_all_done=False) > EARLY_POLL
+
+    def test_all_tasks_done_polls_closely_again(self) -> None:
+        clock = FakeClock()
+        plain = ticks(PollSchedule.start(clock, clock.now(), fresh=True), clock, until=8.0)
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        tight = ticks(poll, clock, until=8.0, done_at=5.0)
+        after = [t for t in tight if 5.0 <= t < 6.5]
+        assert len(after) >= 4  # the plain schedule polls about once a second by then
+        assert len([t for t in plain if 5.0 <= t < 6.5]) <= 2
+        assert min(b - a for a, b in itertools.pairwise(after)) <= FINISH_POLL + 1e-9
+
+    def test_failures_back_off_then_give_up_after_the_grace(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, None, fresh=False)
+        waits = []
+        while (wait := poll.after_failure(grace=30.0)) is not None:
+            waits.append(wait)
+            clock.sleep(wait)
+        assert clock.elapsed() >= 30.0
+        assert all(0.2 <= w <= MAX_INTERVAL for w in waits)
+        poll.after_tick(tasks_all_done=False)  # an answer resets the count
+        assert poll.unreachable_for == 0.0
+
+
+class TestAuxSchedule:
+    """Progress and log: every tick while they change, backing off while they do not."""
+
+    def test_due_every_tick_while_changing(self) -> None:
+        aux = AuxSchedule()
+        for now in (0.0, 0.1, 0.2):
+            assert aux.due("log", now, state_changed=False)
+            aux.done("log", now, changed=True)
+
+    def test_backs_off_while_unchanged_up_to_the_cap(self) -> None:
+        aux = AuxSchedule()
+        now, gaps = 0.0, []
+        for _ in range(6):
+            aux.done("progress", now, changed=False)
+            gap = 0.0
+            while not aux.due("progress", now + gap, state_changed=False):
+                gap += 0.05
+            gaps.append(round(gap, 2))
+            now += gap
+        assert gaps[0] == pytest.approx(AUX_FIRST_GAP, abs=0.05)
+        assert gaps[-1] == pytest.approx(AUX_MAX_INTERVAL, abs=0.05)
+        assert gaps == sorted(gaps)
+
+    def test_a_state_change_makes_both_due(self) -> None:
+        aux = AuxSchedule()
+        aux.done("log", 0.0, changed=False)
+        aux.done("progress", 0.0, changed=False)
+        assert not aux.due("log", 0.1, state_changed=False)
+        assert aux.due("log", 0.1, state_changed=True)
+        assert aux.due("progress", 0.1, state_changed=True)

@@ -1,0 +1,59 @@
+"""The one IPython shell the tests drive, and the way its LinkisMagics is set up and reset.
+
+Tests run magics through a real ``InteractiveShell`` (IPython's global test app, a terminal
+shell). It is shared by the whole session; :func:`reset` puts its LinkisMagics back to a clean
+state (no %config values, no runs, no client) so tests do not see each other's settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.testing import globalipapp
+
+from linkis_magic.magics import LinkisMagics
+
+__all__ = ["configure", "ipython", "magics_of", "reset"]
+
+
+def ipython() -> Any:
+    """The process-wide test shell with the extension loaded.
+
+    ``start_ipython()`` returns None once the shell exists; ``globalipapp.get_ipython`` is
+    then the shell's own accessor (look it up each time: it is rebound on start).
+    """
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_line_magic("load_ext", "linkis_magic")
+    return shell
+
+
+def magics_of(shell: Any) -> LinkisMagics:
+    """The shell's one LinkisMagics instance."""
+    (found,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
+    return found
+
+
+def configure(
+    shell: Any, url: str, user: str = "alice", password: str | None = "alice-secret"
+) -> LinkisMagics:
+    """Point the magics at ``url`` as ``user`` through %config, as a user would."""
+    magics = magics_of(shell)
+    magics.drop_client()
+    shell.run_line_magic("config", f"LinkisMagics.gateway_url = {url!r}")
+    shell.run_line_magic("config", f"LinkisMagics.user = {user!r}")
+    if password is not None:
+        shell.run_line_magic("config", f"LinkisMagics.password = {password!r}")
+    return magics
+
+
+def reset(shell: Any) -> None:
+    """Stop runs still waiting, forget every setting, run and client of the magics."""
+    magics = magics_of(shell)
+    for run in magics.runs:
+        if run.thread is not None and not run.done.is_set():
+            run.request_cancel()
+            run.thread.join(30)
+    for name in magics.SETTING_TRAITS:
+        setattr(magics, name, None)
+    magics.runs.clear()
+    magics.drop_client()

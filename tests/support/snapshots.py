@@ -1,0 +1,55 @@
+"""Snapshot and result factories for display tests (also sent as source into test kernels).
+
+Each factory imports what it needs inside its body, so ``inspect.getsource`` of it runs as is in
+a kernel that has linkis_magic installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def make_snap(
+    state: str = "Running",
+    *,
+    progress: float = 0.0,
+    stages: Sequence[tuple[str, int, int, int, int]] = (),
+    new: Sequence[str] = (),
+    tail: Sequence[str] = (),
+    errors: Sequence[str] = (),
+    elapsed: float = 1.0,
+    err_code: int | None = None,
+    err_desc: str | None = None,
+    task_id: int | None = 17,
+    notices: Sequence[str] = (),
+) -> Any:
+    """Build a JobSnapshot."""
+    from linkis_magic.job import JobSnapshot
+    from linkis_magic.protocol import JobStatus, StageProgress
+
+    status = JobStatus(state)
+    return JobSnapshot(
+        exec_id="exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
+        task_id=task_id,
+        state=status,
+        elapsed=elapsed,
+        progress=progress,
+        stages=tuple(StageProgress(*s) for s in stages),
+        new_log_lines=tuple(new),
+        log_tail=tuple(tail),
+        error_lines=tuple(errors),
+        err_code=err_code,
+        err_desc=err_desc,
+        done=status.is_terminal,
+        notices=tuple(notices),
+    )
+
+
+def table_result(index: int, rows: int, cols: int) -> Any:
+    """A loaded table ResultSet with ``rows`` rows and ``cols`` int columns."""
+    from linkis_magic.protocol import Column
+    from linkis_magic.results import ResultSet
+
+    columns = tuple(Column(f"c{i}", "int", None) for i in range(cols))
+    return ResultSet(index, f"/tmp/_{index}.dolphin", "2", None, None, columns, rows, False)
