@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
 
 from linkis_magic.client import LinkisClient  # noqa: E402
 from linkis_magic.errors import JobFailed, LinkisError  # noqa: E402
-from tests.support.sandbox import USERS, start_sandbox  # noqa: E402
 from tests.support.proxy import FaultProxy, random_get_faults  # noqa: E402
+from tests.support.sandbox import USERS, start_sandbox  # noqa: E402
 
 ENGINE = "spark-3.2.1"
 USER = "alice"

@@ -29,6 +29,7 @@ Foreign exceptions (``requests``, JSON decoding) are translated once, where they
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -48,6 +49,15 @@ __all__ = [
     "TransportError",
     "ValidationFailedError",
 ]
+
+
+_BRIEF_CHARS = 120
+_LINKIS_WRAPPING = re.compile(
+    r"^(?:[\w.]+(?:Exception|Error):\s*)?"
+    r"(?:errCode:\s*\d+\s*,\s*desc:\s*"
+    r"|error code\(错误码\):\s*\d+,\s*error message\(错误信息\):\s*)?"
+)
+_LINKIS_TRAILER = re.compile(r"\s*,\s*ip:.*$")
 
 
 class LinkisError(Exception):
@@ -114,6 +124,23 @@ class GatewayError(LinkisError):
         self.data = data
         self.stack = stack
         super().__init__(self._describe())
+
+    @property
+    def brief(self) -> str:
+        """Linkis's message in one short line, for places that have room for one line.
+
+        Drops what Linkis wraps around the description (the exception class, ``errCode: N
+        ,desc:`` or ``error code(错误码): N, error message(错误信息):``, the ``,ip: ...
+        ,serviceKind: ...`` trailer) and leads with the errCode when there is one.
+        """
+        text = (self.message or "").strip().splitlines()[0] if self.message else ""
+        text = _LINKIS_WRAPPING.sub("", text)
+        text = _LINKIS_TRAILER.sub("", text).strip(" .,")
+        if len(text) > _BRIEF_CHARS:
+            text = text[: _BRIEF_CHARS - 1].rstrip() + "…"
+        if self.err_code is not None:
+            text = f"errCode {self.err_code}: {text}" if text else f"errCode {self.err_code}"
+        return text or "no message"
 
     def _describe(self) -> str:
         details = [f"status {self.status}"]

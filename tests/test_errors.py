@@ -79,3 +79,33 @@ class TestRaiseForEnvelope:
             raise_for_envelope(env)
         assert "ABC-123" not in str(info.value)
         assert "token: ***" in str(info.value)
+
+
+class TestBrief:
+    """GatewayError.brief: Linkis's message in one short line, errCode first."""
+
+    @pytest.mark.parametrize(
+        ("message", "code", "expected"),
+        [
+            (
+                "GatewayErrorException: errCode: 11011 ,desc: Cannot route to the corresponding "
+                "service ,ip: gw1 ,port: 9001 ,serviceKind: linkis-mg-gateway",
+                11011,
+                "errCode 11011: Cannot route to the corresponding service",
+            ),
+            (
+                "error code(错误码): 20009, error message(错误信息): Label params invalid.",
+                20009,
+                "errCode 20009: Label params invalid",
+            ),
+            ("You have no permission to kill this job", None, "You have no permission to kill"),
+        ],
+    )
+    def test_wrapping_is_dropped(self, message: str, code: int | None, expected: str) -> None:
+        brief = RequestFailedError(message, status=1, err_code=code).brief
+        assert brief.startswith(expected)
+        assert "ip:" not in brief and "\n" not in brief
+
+    def test_long_messages_are_cut(self) -> None:
+        brief = RequestFailedError("x" * 500, status=1).brief
+        assert len(brief) <= 120 and brief.endswith("…")

@@ -92,12 +92,8 @@ class Route:
                 return
             self.gone = True
         if exc.http_status == 200:  # a routing failure, not an entrance that forgot the job
-            first = (exc.message or "no message").strip().splitlines()[0]
-            code = ""
-            if exc.err_code is not None and str(exc.err_code) not in first:
-                code = f" (errCode {exc.err_code})"
             self.notices += (
-                f"The gateway could not reach the job's entrance: {first}{code}. "
+                f"The gateway could not reach the job's entrance ({exc.brief}). "
                 "Following the job through jobhistory now.",
             )
             _log.warning("Linkis job %s: %s", self.name, self.notices[-1])

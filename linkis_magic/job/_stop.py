@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from linkis_magic.errors import LinkisError
+from linkis_magic.errors import GatewayError, LinkisError, TransportError
 from linkis_magic.job._clock import Clock
 from linkis_magic.protocol import JobStatus
 
@@ -26,6 +26,19 @@ KILL_RETRY = 5.0  # a delivered kill is re-sent this often while the job still r
 KILL_REDELIVER = 1.0  # ... and a kill that could not be delivered is retried this often
 FIRST_CHECK = 0.1  # first status interval while waiting for the final state (then backs off)
 LAST_CHECK = 0.5  # cap of that interval
+
+
+def brief(exc: LinkisError) -> str:
+    """Why a call failed, in a few words fit for a one-line message."""
+    if isinstance(exc, GatewayError):
+        return exc.brief
+    if isinstance(exc, TransportError):
+        return (
+            "the gateway did not answer in time"
+            if "timed out" in str(exc)
+            else ("the gateway could not be reached")
+        )
+    return str(exc).splitlines()[0][:120]
 
 
 @dataclass
@@ -66,9 +79,9 @@ def stop(
                 attempt.delivered, attempt.problem = True, ""
                 next_kill = now + KILL_RETRY
             except LinkisError as exc:
-                attempt.problem = str(exc).splitlines()[0]
+                attempt.problem = brief(exc)
                 next_kill = now + KILL_REDELIVER
-                _log.warning("kill of Linkis job %s failed: %s", name, attempt.problem)
+                _log.warning("kill of Linkis job %s failed: %s", name, exc)
         left = end - clock.now()
         if left > 0:
             try:

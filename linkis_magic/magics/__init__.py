@@ -237,16 +237,13 @@ class LinkisMagics(Magics, Configurable):
         Line: %linkis status|progress|log|kill [ID] | history [-n N] | attach TASKID [-o NAME]
         | login [URL] [-u USER] | logout | config | sandbox start|stop|status
         """
-        try:
-            if cell is None:
+        if cell is None:
+            try:
                 return self._line(line)
-            request = self.parse_cell(line, cell)
-        except HelpShown:
-            return None
-        run = self._launch(request)
-        if run.background:
-            return None
-        return self.runner.block(run)
+            except HelpShown:
+                return None
+        run = self._start_cell(line, cell)
+        return None if run is None else self.runner.block(run)
 
     @cell_magic("linkis_async")  # type: ignore[arg-type]
     def linkis_async(self, line: str, cell: str) -> Coroutine[Any, Any, Any]:
@@ -254,14 +251,17 @@ class LinkisMagics(Magics, Configurable):
         return self._run_awaited(line, cell)
 
     async def _run_awaited(self, line: str, cell: str) -> Any:
+        run = self._start_cell(line, cell)
+        return None if run is None else await self.runner.block_async(run)
+
+    def _start_cell(self, line: str, cell: str) -> JobRun | None:
+        """Parse and launch a cell; the run to wait for (None: help shown, or background)."""
         try:
             request = self.parse_cell(line, cell)
         except HelpShown:
             return None
         run = self._launch(request)
-        if run.background:
-            return None
-        return await self.runner.block_async(run)
+        return None if run.background else run
 
     def parse_cell(self, line: str, cell: str) -> CellRequest:
         """Check a %%linkis line and body; raises UsageError, sends nothing."""

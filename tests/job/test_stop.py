@@ -104,7 +104,9 @@ class TestStop:
         script = Script(clock, kill=raise_(TransportError("timed out")), status=no_answer)
         outcome = stop(script.kill, script.status, clock)
         assert isinstance(outcome, StopAttempt) and outcome.state is None
-        assert "could not be delivered (timed out)" in outcome.reason(KILL_GRACE)
+        assert "could not be delivered (the gateway did not answer in time)" in outcome.reason(
+            KILL_GRACE
+        )
         assert clock.elapsed() == pytest.approx(KILL_GRACE)
 
 

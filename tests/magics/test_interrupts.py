@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +17,7 @@ from tests.support.double import EXEC_ID, LinkisDouble
 from tests.support.proxy import Fault, FaultProxy
 from tests.support.sandbox import SandboxProcess, start_sandbox
 from tests.support.scripts import TASK_ID, offline_entrance
-from tests.support.shell import configure
+from tests.support.shell import configure, interrupt_when
 from tests.support.wait import WaitTimeout, wait_until
 
 LONG_QUERY = "select count(*) from range(100000000000) t(x) where x % 7 = 3"
@@ -38,20 +36,6 @@ def one_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProc
 def direct(one_worker: SandboxProcess) -> Iterator[LinkisClient]:
     with LinkisClient(one_worker.url, user="alice", password="alice-secret") as client:
         yield client
-
-
-def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:
-    """SIGINT the main thread once ``condition`` holds (checked every 20 ms)."""
-    sent = threading.Event()
-
-    def watch() -> None:
-        wait_until(condition, interval=0.02, what="the moment to interrupt")
-        os.kill(os.getpid(), signal.SIGINT)
-        sent.set()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread, sent
 
 
 def unfinished(client: LinkisClient, creator: str) -> list[int]:

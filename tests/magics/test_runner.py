@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout
 from linkis_magic.magics import LinkisInterrupted
 from linkis_magic.protocol import JobStatus
 from tests.support.proxy import FaultProxy
+from tests.support.shell import interrupt_when
 from tests.support.wait import wait_until
 
 # count(*) over a bare range is answered from statistics; the filter makes DuckDB work.
@@ -173,19 +171,11 @@ class TestInterrupt:
     """Ctrl-C while a cell blocks kills the Linkis job, waits for Cancelled, re-raises."""
 
     def test_sigint_kills_the_job(self, shell: Any, magics: Any, alice: LinkisClient) -> None:
-        sent = threading.Event()
-
         def running() -> bool:
             run = magics.last_run
             return run is not None and run.job.state is JobStatus.RUNNING
 
-        def interrupt_when_running() -> None:
-            wait_until(running, interval=0.02, what="the job to run")
-            os.kill(os.getpid(), signal.SIGINT)
-            sent.set()
-
-        watcher = threading.Thread(target=interrupt_when_running, daemon=True)
-        watcher.start()
+        watcher, sent = interrupt_when(running)
         with pytest.raises(KeyboardInterrupt) as info:
             shell.run_cell_magic("linkis", "", LONG_QUERY)
         assert isinstance(info.value, LinkisInterrupted)  # a KeyboardInterrupt, one line

@@ -7,13 +7,18 @@ state (no %config values, no runs, no client) so tests do not see each other's s
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from IPython.testing import globalipapp
 
 from linkis_magic.magics import LinkisMagics
+from tests.support.wait import wait_until
 
-__all__ = ["configure", "ipython", "magics_of", "reset"]
+__all__ = ["configure", "interrupt_when", "ipython", "magics_of", "reset"]
 
 
 def ipython() -> Any:
@@ -57,3 +62,20 @@ def reset(shell: Any) -> None:
         setattr(magics, name, None)
     magics.runs.clear()
     magics.drop_client()
+
+
+def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:
+    """Send this process SIGINT (Ctrl-C, on the main thread) once ``condition`` holds.
+
+    Returns the watcher thread and an event set when the signal went out.
+    """
+    sent = threading.Event()
+
+    def watch() -> None:
+        wait_until(condition, interval=0.02, what="the moment to interrupt")
+        os.kill(os.getpid(), signal.SIGINT)
+        sent.set()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread, sent
