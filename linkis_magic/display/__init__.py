@@ -9,7 +9,8 @@ snapshots from ``Job.wait(on_update=...)``. Why three displays:
   console`` overrides and headless runs, where a widget would only print its repr.
 - :class:`NullDisplay` (``_base``): shows nothing (``-q``); the magic raises errors itself.
 
-``_format`` holds the pure formatting all of them share.
+``_format`` holds the pure formatting all of them share. :class:`ResultFrames` (``_frames``) is
+what ``-o`` binds for several table result sets: a list that displays as titled tables.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from linkis_magic.display._format import (
     LOG_TAIL_LINES,
     format_elapsed,
     log_html,
+    outcome_text,
+    settle_stage,
+    short_exec_id,
     status_line,
     summary_html,
     summary_text,
 )
+from linkis_magic.display._frames import ResultFrames
 from linkis_magic.display._text import TextDisplay
 from linkis_magic.display._widget import WidgetDisplay
 from linkis_magic.errors import ConfigurationError
@@ -40,12 +45,16 @@ __all__ = [
     "Frontend",
     "JobDisplay",
     "NullDisplay",
+    "ResultFrames",
     "TextDisplay",
     "WidgetDisplay",
     "format_elapsed",
     "frontend_mode",
     "log_html",
     "make_display",
+    "outcome_text",
+    "settle_stage",
+    "short_exec_id",
     "status_line",
     "summary_html",
     "summary_text",

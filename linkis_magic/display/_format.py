@@ -6,6 +6,7 @@ widget, in text mode and in a notebook opened later without a kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import re
@@ -74,6 +75,66 @@ def ids_text(snap: JobSnapshot) -> str:
     return ", ".join(parts)
 
 
+_EXEC_ID_HEAD = re.compile(r"exec_id(\d{3})(\d{3})")
+
+
+def short_exec_id(exec_id: str) -> str:
+    """The short job id inside a 1.x execID (``IDE_alice_spark_7``), else the execID itself.
+
+    A full execID carries the entrance's application name and ``host:port`` before the short
+    id (docs/linkis-protocol.md §3.1): too long for a header line, and the part a user recognises
+    is the short id (jobhistory calls it ``execId``). Anything not in that layout (0.x execIDs,
+    a length that does not fit) is returned whole rather than cut at a guess.
+    """
+    head = _EXEC_ID_HEAD.match(exec_id)
+    if head is None:
+        return exec_id
+    start = head.end() + int(head.group(1)) + int(head.group(2))
+    return exec_id[start:] if start < len(exec_id) else exec_id
+
+
+def ids_html(snap: JobSnapshot) -> str:
+    """taskID and the short execID for a header; the full execID is the hover ``title``."""
+    parts = []
+    if snap.task_id is not None:
+        parts.append(f"taskID {esc(snap.task_id)}")
+    if snap.exec_id:
+        parts.append(
+            f'<span class="linkis-exec-id" title="{esc(snap.exec_id)}">'
+            f"execID {esc(short_exec_id(snap.exec_id))}</span>"
+        )
+    if not parts:
+        return ""
+    return (
+        '<span class="linkis-ids" style="color:#757575;white-space:nowrap">'
+        + " · ".join(parts)
+        + "</span>"
+    )
+
+
+def settle_stage(stage: StageProgress, state: str) -> StageProgress:
+    """A stage's counts as they must read once the job is in ``state``.
+
+    A finished job has no running task, but its last progress read may predate the end (once
+    the entrance lets go of a job its progress cannot be read, docs/linkis-protocol.md §3.6),
+    so a finished view could show "78 succeeded / 22 running". On Succeed every task counts as
+    done: succeeded becomes ``total - failed`` (never fewer than reported: a task that failed
+    once and succeeded on retry can be in both counts); on Failed, Timeout or Cancelled nothing
+    runs any more. Other states keep the counts as reported.
+    """
+    if state == SUCCESS:
+        done = max(stage.succeeded, stage.total - stage.failed)
+        if (done, stage.running) != (stage.succeeded, 0):
+            return dataclasses.replace(stage, succeeded=done, running=0)
+    elif (state in FAILURES or state == CANCELLED) and stage.running:
+        return dataclasses.replace(stage, running=0)
+    return stage
+
+
+def settled_stages(stages: Sequence[StageProgress], state: str) -> list[StageProgress]:
+    return [settle_stage(s, state) for s in stages]
+
+
 def stage_short(stage: StageProgress) -> str:
     text = f"{stage.id} {stage.succeeded}/{stage.total}"
     if stage.failed:
@@ -90,11 +151,13 @@ def stage_counts(stage: StageProgress) -> str:
 
 def status_line(snap: JobSnapshot, title: str = "") -> str:
     """One line describing a running job: title, state, %, stages, elapsed time, ids."""
-    parts = [f"{title or 'Linkis job'}: {state_name(snap)}"]
+    state = state_name(snap)
+    parts = [f"{title or 'Linkis job'}: {state}"]
     if not snap.done:
         parts.append(f"{percent(snap.progress)}%")
     if snap.stages:
-        parts.append("stages " + ", ".join(stage_short(s) for s in snap.stages))
+        stages = settled_stages(snap.stages, state)
+        parts.append("stages " + ", ".join(stage_short(s) for s in stages))
     parts.append(format_elapsed(snap.elapsed))
     ids = ids_text(snap)
     if ids:
@@ -136,7 +199,23 @@ def summary_text(
     the error code/description (or the exception raised while waiting or loading results).
     """
     name = title or (f"Linkis job {snap.task_id}" if snap.task_id is not None else "Linkis job")
-    parts = [f"{name}: {state_name(snap)} in {format_elapsed(snap.elapsed)}"]
+    head = f"{name}: {state_name(snap)} in {format_elapsed(snap.elapsed)}"
+    outcome = outcome_text(snap, results, error)
+    return f"{head} | {outcome}" if outcome else head
+
+
+def outcome_text(
+    snap: JobSnapshot,
+    results: Sequence[ResultSet] | None = None,
+    error: BaseException | None = None,
+) -> str:
+    """What a finished job produced, without title, state or time: the result sets, "no
+    result sets" or the error ("" when there is nothing to add).
+
+    The widget and the static card put this under a header that already shows the title,
+    state badge, time and ids, so the summary line says only what the header does not.
+    """
+    parts: list[str] = []
     if results:
         parts.extend(result_text(r) for r in results)
     elif state_name(snap) == SUCCESS and results is not None:
@@ -145,6 +224,27 @@ def summary_text(
     if problem:
         parts.append(problem)
     return " | ".join(parts)
+
+
+def outcome_html(
+    snap: JobSnapshot,
+    results: Sequence[ResultSet] | None = None,
+    error: BaseException | None = None,
+) -> str:
+    """:func:`outcome_text` as the content of the ``.linkis-summary`` line ("" when empty).
+
+    Problems (an errCode, an exception) are bold in the state's colour; result sets are plain
+    text: the badge already says how the job ended.
+    """
+    text = outcome_text(snap, results, error)
+    if not text:
+        return ""
+    if error_text(snap, error):
+        state = state_name(snap)
+        # a Succeed whose results failed to load is still a problem: red, not green
+        colour = ERROR_COLOUR if state == SUCCESS else BADGE_COLOURS.get(state, ERROR_COLOUR)
+        return f'<b style="color:{colour}">{esc(text)}</b>'
+    return esc(text)
 
 
 def esc(text: object) -> str:
@@ -163,11 +263,10 @@ def header_html(snap: JobSnapshot | None, title: str) -> str:
     label = f"<b>{esc(title)}</b> " if title else ""
     if snap is None:
         return f'<div class="linkis-header">{label}{badge_html("Submitted")}</div>'
-    ids = ids_text(snap)
-    ids_html = f' <span style="color:#757575">{esc(ids)}</span>' if ids else ""
+    ids = ids_html(snap)
     return (
         f'<div class="linkis-header">{label}{badge_html(state_name(snap))} '
-        f"{esc(format_elapsed(snap.elapsed))}{ids_html}</div>"
+        f"{esc(format_elapsed(snap.elapsed))}{' ' + ids if ids else ''}</div>"
     )
 
 
@@ -209,10 +308,13 @@ def summary_html(
     """A static HTML card of the final state: what a saved notebook keeps instead of a widget.
 
     Uses the same CSS classes as the widget so browser tests can read either. ``stages``
-    replaces ``snap.stages`` (the gateway may report none once a job has ended).
+    replaces ``snap.stages`` (the gateway may report none once a job has ended); a finished
+    job's stages never show running tasks (:func:`settle_stage`). The header carries title,
+    state, time and ids; the ``.linkis-summary`` line only the outcome (the complete one-line
+    summary is the output's ``text/plain``).
     """
-    stages = snap.stages if stages is None else stages
     state = state_name(snap)
+    stages = settled_stages(snap.stages if stages is None else stages, state)
     pct = 100 if state == SUCCESS else percent(snap.progress)
     colour = BADGE_COLOURS.get(state, "#757575")
     parts = [
@@ -235,9 +337,8 @@ def summary_html(
             f'<details class="linkis-log"{opened}><summary>log (last {len(tail)} lines)'
             f"</summary>{log_html(tail, snap.error_lines)}</details>"
         )
-    parts.append(
-        '<div class="linkis-summary" style="font-weight:bold">'
-        f"{esc(summary_text(snap, results, error, title=title))}"
-        "</div></div>"
-    )
+    outcome = outcome_html(snap, results, error)
+    if outcome:
+        parts.append(f'<div class="linkis-summary">{outcome}</div>')
+    parts.append("</div>")
     return "".join(parts)

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from linkis_magic.display._base import JobDisplay
 from linkis_magic.display._format import (
-    BADGE_COLOURS,
     CANCELLED,
     FAILURES,
     LOG_TAIL_LINES,
     SUCCESS,
-    esc,
     header_html,
     log_html,
     notices_html,
+    outcome_html,
     percent,
+    settle_stage,
     stage_counts,
     state_name,
     status_line,
@@ -218,7 +218,14 @@ class WidgetDisplay(JobDisplay):
             if row is None:
                 row = self._stage_rows[stage.id] = _StageRow(stage.id)
                 rows_changed = True
-            row.set(stage)
+            row.set(settle_stage(stage, state))
+        # Rows the final snapshot no longer reports keep their last mid-run counts: settle
+        # every row, so a finished job never shows running tasks (a no-op while it runs).
+        for row in self._stage_rows.values():
+            if row.last is not None:
+                settled = settle_stage(row.last, state)
+                if settled is not row.last:
+                    row.set(settled)
         if rows_changed:
             self.stages.children = tuple(r.box for r in self._stage_rows.values())
         tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
@@ -242,9 +249,9 @@ class WidgetDisplay(JobDisplay):
         if self.kill_button.description != "Kill":
             self.kill_button.description = "Kill"
         text = self.summary_text(snap, results, error)
-        self._plain = text
-        colour = BADGE_COLOURS.get(state, "#757575")
-        self.summary.value = f'<b style="color:{colour}">{esc(text)}</b>'
+        self._plain = text  # text/plain stays the complete one-line summary
+        # the header already shows title, state, time and ids: the line below adds the rest
+        self.summary.value = outcome_html(snap, results, error)
         if not self._handle:
             return
         if self.static_on_finish:

@@ -61,14 +61,14 @@ class TestWidgetDisplay:
         assert "Submitted" in d.header.value
 
     def test_state_badge_elapsed_and_ids(self) -> None:
-        """The header shows the state name, elapsed time and taskID/execID."""
+        """The header shows the state name, elapsed time, taskID and the short execID."""
         d = WidgetDisplay(on_kill=None)
         d.update(make_snap("Running", elapsed=75.0))
         text = states(d)
         assert "Running" in text
         assert "1m 15s" in text
         assert "taskID 17" in text
-        assert "execID exec_id018030" in text
+        assert "execID IDE_alice_spark_0" in text
         assert "#1565c0" in d.header.value  # running colour
 
     def test_stage_rows_appear_and_update(self) -> None:
@@ -120,21 +120,23 @@ class TestWidgetDisplay:
         assert "INFO ok" not in "".join(red)
 
     def test_finish_success_summary_and_styles(self) -> None:
-        """finish() shows rows × columns per result set, elapsed time, green bar, Kill disabled."""
+        """finish(): rows × columns per result set under the header, green bar, Kill disabled.
+
+        The summary line says only what the header does not (title, state and time are in the
+        header); the widget's text/plain is still the complete one-line summary.
+        """
         d = WidgetDisplay(on_kill=lambda: None, title="q1")
         d.update(make_snap(progress=0.5))
         results = [table_result(1, 10, 3), table_result(2, 0, 1)]
         d.finish(make_snap("Succeed", progress=1.0, elapsed=3.25), results)
         text = re.sub(r"<[^>]+>", "", d.summary.value)
-        assert (
-            text
-            == "q1: Succeed in 3.2s | result 1: 10 rows × 3 columns | result 2: 0 rows × 1 columns"
-        )
+        assert text == "result 1: 10 rows × 3 columns | result 2: 0 rows × 1 columns"
+        assert "3.2s" in states(d)
         assert d.overall.bar_style == "success"
         assert d.overall.value == 1.0
         assert d.kill_button.disabled
         bundle = d.widget._repr_mimebundle_()
-        assert bundle["text/plain"] == text
+        assert bundle["text/plain"] == f"q1: Succeed in 3.2s | {text}"
         assert "application/vnd.jupyter.widget-view+json" in bundle
 
     @pytest.mark.parametrize(
@@ -292,12 +294,12 @@ class TestTextDisplay:
         lines = capsys.readouterr().out.splitlines()
         assert lines == [
             "Linkis job: Scheduled | 0% | 0.1s | taskID 17, "
-            "execID exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
+            "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
             "Linkis job: Running | 10% | stages s1 1/8 | 0.5s | taskID 17, "
-            "execID exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
+            "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
             "  ! ERROR bad <thing>",
             "Linkis job: Running | 50% | stages s1 4/8 | 6.0s | taskID 17, "
-            "execID exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
+            "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
             "Linkis job 17: Succeed in 12.0s | result 1: 3 rows × 2 columns",
         ]
 

@@ -136,6 +136,57 @@ class TestSavedNotebook:
         kept_bar = models.get(models.job_box("kept")["children"][2])["state"]["children"][0]
         assert models.get(kept_bar)["state"]["bar_style"] == "success"
 
+    def test_finished_view_is_calm(self, tmp_path: Path) -> None:
+        """The saved state of a finished job: state once, short execID, no running tasks."""
+        nb = notebook(
+            SETUP,
+            """
+            from linkis_magic.display import WidgetDisplay
+            d = WidgetDisplay(on_kill=lambda: None, title="calm", static_on_finish=False)
+            d.show()
+            d.update(make_snap("Running", progress=0.78, stages=[("s1", 78, 0, 22, 100)]))
+            d.finish(make_snap("Succeed", elapsed=0.6), [table_result(0, 3, 2)])
+            """,
+        )
+        client_for(nb, tmp_path).execute()
+        out = nb.cells[1].outputs[0]
+        assert out["data"]["text/plain"] == "calm: Succeed in 0.6s | result 0: 3 rows × 2 columns"
+        models = Models(nb.metadata.widgets[WIDGET_STATE]["state"])
+        header, _notice, _bar_row, stages, _log, summary, _errors = (
+            models.get(c)["state"] for c in models.job_box("calm")["children"]
+        )
+        assert summary["value"] == "result 0: 3 rows × 2 columns"
+        assert "execID IDE_alice_spark_0</span>" in header["value"]
+        assert 'title="exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0"' in header["value"]
+        (row,) = (models.get(c)["state"] for c in stages["children"])
+        counts = models.get(row["children"][2])["state"]
+        assert counts["value"] == "100 succeeded / 0 running / 0 failed / 100 total"
+
+
+class TestResultFramesValue:
+    """A ResultFrames cell value reaches the notebook as titled HTML tables and as text."""
+
+    def test_execute_result(self, tmp_path: Path) -> None:
+        """execute_result carries text/html with one dataframe table per frame, in order."""
+        nb = notebook(
+            """
+            import pandas as pd
+            from linkis_magic.display import ResultFrames
+            frames = ResultFrames([pd.DataFrame({"k": [0, 1, 2], "n": [4, 5, 6]}),
+                                   pd.DataFrame({"tag": ["done"]})], [0, 1])
+            frames
+            """
+        )
+        client_for(nb, tmp_path).execute()
+        (out,) = nb.cells[0].outputs
+        assert out["output_type"] == "execute_result"
+        html = out["data"]["text/html"]
+        assert html.count('class="dataframe"') == 2
+        first = html.index("result set 0 · 3 rows × 2 columns")
+        second = html.index("result set 1 · 1 rows × 1 columns")
+        assert first < second < html.index("done")
+        assert out["data"]["text/plain"].startswith("result set 0 · 3 rows × 2 columns\n")
+
 
 class TestKillWhileAwaiting:
     """A frontend click on Kill reaches on_kill while the cell is still awaiting."""

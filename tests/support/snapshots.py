@@ -23,14 +23,19 @@ def make_snap(
     err_desc: str | None = None,
     task_id: int | None = 17,
     notices: Sequence[str] = (),
+    exec_id: str | None = "exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
 ) -> Any:
-    """Build a JobSnapshot."""
+    """Build a JobSnapshot (stages are ``(id, succeeded, failed, running, total)``).
+
+    The default execID is well-formed (docs/linkis-protocol.md §3.1): short job id
+    ``IDE_alice_spark_0`` after the application name and the 7-character instance.
+    """
     from linkis_magic.job import JobSnapshot
     from linkis_magic.protocol import JobStatus, StageProgress
 
     status = JobStatus(state)
     return JobSnapshot(
-        exec_id="exec_id018030linkis-cg-entranceb0:9104IDE_alice_spark_0",
+        exec_id=exec_id,
         task_id=task_id,
         state=status,
         elapsed=elapsed,
@@ -53,3 +58,10 @@ def table_result(index: int, rows: int, cols: int) -> Any:
 
     columns = tuple(Column(f"c{i}", "int", None) for i in range(cols))
     return ResultSet(index, f"/tmp/_{index}.dolphin", "2", None, None, columns, rows, False)
+
+
+def frame(rows: int, cols: int) -> Any:
+    """A DataFrame of ``rows`` × ``cols`` ints (columns ``c0``, ``c1``, ...)."""
+    import pandas as pd
+
+    return pd.DataFrame({f"c{c}": [r * 10 + c for r in range(rows)] for c in range(cols)})
