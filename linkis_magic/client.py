@@ -370,6 +370,7 @@ class LinkisClient:
         separator: str = ",",
         charset: str = "utf-8",
         keep_newline: bool = False,
+        auto_format: bool = False,
     ) -> bytes | int:
         """Stream ``resultsetToExcel``; bytes when ``dest`` is None, else bytes written to dest.
 
@@ -392,6 +393,8 @@ class LinkisClient:
             "limit": limit or None,
             # 1.7+ turns newlines inside values into spaces unless asked to keep them.
             "keepNewline": "true" if keep_newline else None,
+            # xlsx: typed numeric/date cells instead of text everywhere.
+            "autoFormat": "true" if auto_format else None,
         }
         resp = self._transport.download("filesystem/resultsetToExcel", params)
         try:

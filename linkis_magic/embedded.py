@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import getpass
+import importlib.util
 import json
 import os
 import re
@@ -50,9 +51,11 @@ class SandboxInfo:
     password: Secret
     pid: int
     data_dir: str
+    spark_master: str | None = None  # spark-* engineTypes run on this Spark master
 
     def __repr__(self) -> str:
-        return f"SandboxInfo(url={self.url!r}, user={self.user!r}, pid={self.pid})"
+        spark = f", spark_master={self.spark_master!r}" if self.spark_master else ""
+        return f"SandboxInfo(url={self.url!r}, user={self.user!r}, pid={self.pid}{spark})"
 
     __str__ = __repr__
 
@@ -90,6 +93,21 @@ def _answers(info: SandboxInfo) -> bool:
     return True
 
 
+def spark_available() -> bool:
+    """Is pyspark installed (the sandbox runs with this interpreter)?"""
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def _line(verb: str, info: SandboxInfo) -> str:
+    """The one line that says which sandbox is used (``verb``: started, using, restarted)."""
+    spark = f", spark-* on Spark {info.spark_master}" if info.spark_master else ""
+    hint = "; set LINKIS_GATEWAY_URL to use a real gateway" if verb == "started" else ""
+    return (
+        f"No Linkis gateway configured: {verb} the local sandbox at {info.url} "
+        f"(user {info.user}{spark}{hint})."
+    )
+
+
 class EmbeddedSandbox:
     """Start, reuse, describe and stop the local sandbox gateway child process."""
 
@@ -112,25 +130,44 @@ class EmbeddedSandbox:
         """URL of the sandbox this object uses, if any."""
         return self._info.url if self._info else None
 
-    def ensure(self) -> tuple[SandboxInfo, str | None]:
-        """A usable sandbox, and the one line to print when it was just started or adopted."""
+    def ensure(self, spark_master: str | None = None) -> tuple[SandboxInfo, str | None]:
+        """A usable sandbox, and the one line to print when it was just started or adopted.
+
+        ``spark_master`` asks for real Spark for spark-* engineTypes: a running sandbox without
+        it (or with another master) is restarted with it. Without pyspark installed, the
+        sandbox runs them on DuckDB and the line says so.
+        """
         with self._lock:
-            if self._info is not None and self._alive(self._info):
-                return self._info, None
-            recorded = self._read_state()
-            if recorded is not None and _pid_alive(recorded.pid) and _answers(recorded):
-                self._info = recorded
-                return recorded, (
-                    f"No Linkis gateway configured: using the local sandbox at {recorded.url} "
-                    f"(user {recorded.user})."
+            note = ""
+            if spark_master is not None and not spark_available():
+                note = (
+                    f" Spark ({spark_master}) needs pyspark: pip install 'linkis-magic[spark]'; "
+                    "until then spark-* engineTypes run on DuckDB."
                 )
-            info = self._start()
-            return info, (
-                f"No Linkis gateway configured: started the local sandbox at {info.url} "
-                f"(user {info.user}; set LINKIS_GATEWAY_URL to use a real gateway)."
-            )
+                spark_master = None
+            current = self._current()
+            if current is not None and spark_master in (None, current[0].spark_master):
+                info, adopted = current
+                return info, (_line("using", info) + note) if adopted else (note.strip() or None)
+            restarted = current is not None
+            if current is not None:
+                self._stop_locked()
+            info = self._start(spark_master)
+            verb = "restarted" if restarted else "started"
+            return info, _line(verb, info) + note
+
+    def _current(self) -> tuple[SandboxInfo, bool] | None:
+        """The sandbox in use (adopted=False) or a live recorded one (adopted=True)."""
+        if self._info is not None and self._alive(self._info):
+            return self._info, False
+        recorded = self._read_state()
+        if recorded is not None and _pid_alive(recorded.pid) and _answers(recorded):
+            self._info = recorded
+            return recorded, True
+        return None
 
     def _alive(self, info: SandboxInfo) -> bool:
+        """Is the process of ``info`` still there?"""
         if self._proc is not None and info.pid == self._proc.pid:
             return self._proc.poll() is None
         return _pid_alive(info.pid)
@@ -144,6 +181,7 @@ class EmbeddedSandbox:
                 password=Secret(str(raw["password"])),
                 pid=int(raw["pid"]),
                 data_dir=str(raw["data_dir"]),
+                spark_master=raw.get("spark_master") or None,
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -160,12 +198,13 @@ class EmbeddedSandbox:
                     "password": info.password.reveal(),
                     "pid": info.pid,
                     "data_dir": info.data_dir,
+                    "spark_master": info.spark_master,
                 },
                 fh,
             )
         os.replace(tmp, self.state_file)
 
-    def _start(self) -> SandboxInfo:
+    def _start(self, spark_master: str | None = None) -> SandboxInfo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         user, password = _user_name(), Secret(secrets.token_urlsafe(18))
         log_path = self.data_dir / "sandbox.log"
@@ -182,6 +221,8 @@ class EmbeddedSandbox:
             "--user",
             f"{user}:{password.reveal()}",
         ]
+        if spark_master:
+            args += ["--spark-master", spark_master]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # Output goes to a file, not a pipe: the sandbox must not die of a closed pipe if it
         # outlives this kernel, and nothing has to drain it. Own session: Ctrl-C in a
@@ -196,7 +237,7 @@ class EmbeddedSandbox:
                 start_new_session=True,
             )
         url = self._wait_for_url(proc, log_path)
-        info = SandboxInfo(url, user, password, proc.pid, str(self.data_dir))
+        info = SandboxInfo(url, user, password, proc.pid, str(self.data_dir), spark_master)
         self._proc, self._info = proc, info
         self._write_state(info)
         if not self._atexit:
@@ -229,29 +270,32 @@ class EmbeddedSandbox:
     def stop(self) -> bool:
         """Stop the sandbox this object started or adopted; True when one was running."""
         with self._lock:
-            info, proc = self._info, self._proc
-            self._info, self._proc = None, None
-            if info is None:
-                return False
-            if proc is not None:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait(timeout=10)
-            elif _pid_alive(info.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(info.pid, signal.SIGTERM)
-                deadline = time.monotonic() + 10
-                while _pid_alive(info.pid) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-            recorded = self._read_state()
-            if recorded is not None and recorded.pid == info.pid:
-                with contextlib.suppress(OSError):
-                    self.state_file.unlink()
-            return True
+            return self._stop_locked()
+
+    def _stop_locked(self) -> bool:
+        info, proc = self._info, self._proc
+        self._info, self._proc = None, None
+        if info is None:
+            return False
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
+        elif _pid_alive(info.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _pid_alive(info.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        recorded = self._read_state()
+        if recorded is not None and recorded.pid == info.pid:
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
+        return True
 
     def describe(self) -> str:
         """One line: is a sandbox running, where, and whether this kernel started it."""
@@ -259,7 +303,8 @@ class EmbeddedSandbox:
             info = self._info
             if info is not None and self._alive(info):
                 owner = "started by this kernel" if self._proc is not None else "adopted"
-                return f"Local sandbox running at {info.url} (user {info.user}, {owner})."
+                spark = f", Spark {info.spark_master}" if info.spark_master else ""
+                return f"Local sandbox running at {info.url} (user {info.user}, {owner}{spark})."
         recorded = self._read_state()
         if recorded is not None and _pid_alive(recorded.pid):
             return f"Local sandbox running at {recorded.url} (pid {recorded.pid}, not in use here)."

@@ -19,10 +19,11 @@ jobhistory is brought in line at completion is the route's business (``_route``)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from linkis_magic._validate import check_int, check_seconds
 from linkis_magic.errors import (
@@ -48,7 +49,7 @@ from linkis_magic.protocol import JobStatus, Progress, StageProgress
 if TYPE_CHECKING:
     import pandas as pd
 
-    from linkis_magic.results import ResultSet
+    from linkis_magic.results import ExportSummary, ResultSet
 
 __all__ = ["Job"]
 
@@ -61,6 +62,8 @@ RESULT_RETRY = 0.5  # interval between attempts to list results while the gatewa
 # reset, 502/503/504 after the adapter's own retries) before giving up with TransportError.
 # A poll that fails once must not kill a healthy job; a gateway gone for good must not hang.
 UNREACHABLE_GRACE = 30.0
+
+T = TypeVar("T")
 
 _WAITING = {JobStatus.INITED, JobStatus.SCHEDULED, JobStatus.WAIT_FOR_RETRY}
 
@@ -477,29 +480,46 @@ class Job:
 
         if limit is not None:
             limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
-        if self._state is None or not self._state.is_terminal:
-            self.wait()
-        else:
-            self._outcome(self._state)
-        if limit in self._results:
-            return self._results[limit]
-        poll = PollSchedule.start(self._clock, None, fresh=False)
-        while True:
-            try:
-                location = self._result_location()
-                loaded = (
-                    [] if location is None else load_results(self.client, location, limit=limit)
-                )
-                break
-            except (TransportError, ProtocolError) as exc:
-                self._ride_out(exc, poll)
-                self._clock.sleep(RESULT_RETRY)
-        self._results[limit] = loaded
-        return loaded
+        if limit not in self._results:
+            self._results[limit] = self._read_results(
+                lambda location: load_results(self.client, location, limit=limit), []
+            )
+        return self._results[limit]
 
     def frames(self, limit: int | None = None) -> list[pd.DataFrame]:
         """The table result sets as typed DataFrames, in numeric result-set order."""
         return [rs.frame for rs in self.results(limit) if rs.frame is not None]
+
+    def export(self, path: str | os.PathLike[str], *, limit: int | None = None) -> ExportSummary:
+        """Write every table result set to ``path`` (``.csv``/``.xlsx``) straight from the
+        gateway, without loading it: one table to ``path``, several to ``path_1``, ``path_2``,
+        ...; all files or none (see ``linkis_magic.results``). Waits for the job first."""
+        from linkis_magic.results import ExportSummary, export_tables, table_files
+
+        if limit is not None:
+            limit = check_int(limit, "limit", minimum=1, hint="rows per result set")
+        return self._read_results(
+            lambda location: export_tables(
+                self.client, table_files(self.client, location), path, limit=limit
+            ),
+            ExportSummary(),
+        )
+
+    def _read_results(self, read: Callable[[str], T], none: T) -> T:
+        """Wait for success, then ``read(resultLocation)``, riding out an unreachable gateway
+        (``none`` when the job made no result sets)."""
+        if self._state is None or not self._state.is_terminal:
+            self.wait()
+        else:
+            self._outcome(self._state)
+        poll = PollSchedule.start(self._clock, None, fresh=False)
+        while True:
+            try:
+                location = self._result_location()
+                return none if location is None else read(location)
+            except (TransportError, ProtocolError) as exc:
+                self._ride_out(exc, poll)
+                self._clock.sleep(RESULT_RETRY)
 
     def _result_location(self) -> str | None:
         if self.task_id is None:

@@ -10,6 +10,7 @@ line is checked before any request (or sandbox start) and reported as IPython's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -18,7 +19,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
-from traitlets import Bool, Float, TraitType, Unicode, observe, validate
+from traitlets import Bool, Float, TraitType, Unicode, validate
 from traitlets.config.configurable import Configurable
 from traitlets.traitlets import TraitError
 
@@ -66,6 +67,21 @@ class SecretTrait(TraitType[Secret | None, Any]):
         self.error(obj, value)
 
 
+def scrub_credentials(config: Any) -> None:
+    """Replace plain-text ``LinkisMagics.password/token`` in a traitlets Config by Secrets.
+
+    ``%config LinkisMagics.password = '...'`` hands the plain value to every configurable of the
+    shell, which merges it into its own config; nothing but the Secret should stay there.
+    """
+    section = config.get("LinkisMagics") if hasattr(config, "get") else None
+    if not section:
+        return
+    for name in ("password", "token"):
+        value = section.get(name)
+        if isinstance(value, str) and value:
+            section[name] = Secret(value)
+
+
 @magics_class
 class LinkisMagics(Magics, Configurable):
     """`%%linkis` cells and `%linkis` commands; configure with `%config LinkisMagics.<trait>`."""
@@ -86,6 +102,11 @@ class LinkisMagics(Magics, Configurable):
     read_timeout = Float(None, allow_none=True, help="read timeout (s)").tag(config=True)
     autostart_sandbox = Bool(
         True, help="start the local sandbox when no gateway URL is configured"
+    ).tag(config=True)
+    sandbox_spark_master = Unicode(
+        None,
+        allow_none=True,
+        help="run the local sandbox's spark-* engineTypes on this Spark master, e.g. local[2]",
     ).tag(config=True)
 
     SETTING_TRAITS = (
@@ -119,14 +140,10 @@ class LinkisMagics(Magics, Configurable):
         except ConfigurationError as exc:
             raise TraitError(str(exc)) from None
 
-    @observe("password", "token")
-    def _scrub_config(self, change: Any) -> None:
-        """Replace the plain text ``%config`` left in the config objects by the Secret."""
-        configs = [self.config, getattr(self.parent, "config", None)]
-        for config in configs:
-            section = None if config is None else config.get("LinkisMagics")
-            if section is not None and change["name"] in section:
-                section[change["name"]] = change["new"]
+    def update_config(self, config: Any) -> None:
+        """Apply ``%config`` values, then keep no plain-text credential in our config."""
+        super().update_config(config)
+        scrub_credentials(self.config)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         Configurable.__init__(self, **kwargs)
@@ -175,7 +192,7 @@ class LinkisMagics(Magics, Configurable):
                         "no Linkis gateway configured: set LINKIS_GATEWAY_URL or "
                         "%config LinkisMagics.gateway_url = 'http://host:9001'"
                     )
-                info, started = self.sandbox.ensure()
+                info, started = self.sandbox.ensure(spark_master=self.sandbox_spark_master)
                 if started is not None and not quiet:
                     print(started)
                 settings = replace(
@@ -218,6 +235,15 @@ class LinkisMagics(Magics, Configurable):
         """A display for a job whose Kill button calls ``on_kill``."""
         return make_display(self.display_kind(settings, quiet), on_kill=on_kill, title=title)
 
+    def scrub_shell_configs(self) -> None:
+        """After each cell: no configurable of the shell keeps a plain-text credential that
+        ``%config`` spread to it (post_execute hook)."""
+        shell = self.shell
+        if shell is None:
+            return
+        for configurable in [shell, *getattr(shell, "configurables", ())]:
+            scrub_credentials(getattr(configurable, "config", None))
+
     def _user_ns(self) -> dict[str, Any]:
         if self.shell is None:
             raise UsageError("LinkisMagics needs an IPython shell")
@@ -234,8 +260,9 @@ class LinkisMagics(Magics, Configurable):
         [--startup K=V ...] [--runtime K=V ...] [--limit N] [-q] [--background]
         [--timeout S] [--api v1|v0] [--export PATH.csv|PATH.xlsx]
 
-        Line: %linkis status|progress|log|kill [ID] | history [-n N] | attach TASKID [-o NAME]
-        | login [URL] [-u USER] | logout | config | sandbox start|stop|status
+        Line: %linkis status|progress|log|kill [ID] | history [-n N]
+        | attach TASKID [-o NAME] [--export PATH] | login [URL] [-u USER] | logout | config
+        | sandbox start [--spark-master URL]|stop|status
         """
         if cell is None:
             try:
@@ -369,6 +396,7 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:  # IPython adds Configurable magics itself
         ipython.configurables.append(magics)
     ipython.input_transformers_post.append(magics.transform_await)
+    ipython.events.register("post_execute", magics.scrub_shell_configs)
 
 
 def unload(ipython: Any) -> None:
@@ -383,3 +411,5 @@ def unload(ipython: Any) -> None:
         for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
             registry[kind].pop(name, None)
         magics.drop_client()
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister("post_execute", magics.scrub_shell_configs)

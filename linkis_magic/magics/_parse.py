@@ -90,7 +90,12 @@ def cell_parser() -> Parser:
     p.add_argument("--background", action="store_true", help="return at once, bind when done")
     p.add_argument("--timeout", metavar="S", help="stop waiting after S seconds")
     p.add_argument("--api", choices=("v1", "v0"), default="v1", help="entrance/submit or execute")
-    p.add_argument("--export", metavar="PATH", help="write the first table to PATH.csv/.xlsx")
+    p.add_argument(
+        "--export",
+        metavar="PATH",
+        help="stream each table from the gateway to PATH.csv/.xlsx (PATH_1, PATH_2, ... for "
+        "several); without -o nothing is loaded into pandas",
+    )
     return p
 
 

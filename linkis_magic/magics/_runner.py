@@ -38,14 +38,20 @@ from linkis_magic.errors import JobCancelled, JobError, KillUnconfirmed, LinkisE
 from linkis_magic.job import Job
 from linkis_magic.magics._render import LinkisInterrupted, ident, quiet, still_running_hint
 from linkis_magic.protocol import JobStatus
-from linkis_magic.results import ResultSet
+from linkis_magic.results import ExportSummary, ResultSet
 
 __all__ = ["BACKSTOP_MARGIN", "SLICE", "JobRun", "Runner"]
 
 SLICE = 0.2  # seconds between wake-ups of a waiting cell (docs/kernel-notes.md §4)
 BACKSTOP_MARGIN = 2.0  # seconds past the job's kill grace before a cell stops waiting
 
-Outcome = list[ResultSet]
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run's worker produced: loaded result sets (None: not loaded) and an export."""
+
+    results: list[ResultSet] | None
+    exported: ExportSummary | None
 
 
 @dataclass(eq=False)
@@ -104,7 +110,7 @@ class Runner:
                 return
             try:
                 run.job.wait(run.timeout, on_update=run.display.update, cancel=run.cancel)
-                outcome = run.job.results(limit=run.limit)
+                outcome = self._outputs(run)
             except BaseException as exc:  # handed to whoever waits for the run
                 run.future.set_exception(exc)
             else:
@@ -116,6 +122,19 @@ class Runner:
         run.thread = threading.Thread(target=work, name=f"linkis-{run.job.task_id}", daemon=True)
         run.thread.start()
         return run
+
+    @staticmethod
+    def _outputs(run: JobRun) -> Outcome:
+        """Export (straight from the gateway) and/or load what the run asked for.
+
+        ``--export`` without ``-o`` loads nothing into pandas: a result larger than memory is
+        written to disk all the same.
+        """
+        exported = None
+        if run.export is not None:
+            exported = run.job.export(run.export, limit=run.limit)
+        load = run.export is None or run.output is not None
+        return Outcome(run.job.results(limit=run.limit) if load else None, exported)
 
     def _settle_background(self, run: JobRun) -> None:
         try:
@@ -219,12 +238,17 @@ class Runner:
     def conclude(self, run: JobRun) -> Any:
         """The worker is done: fail the cell with its error, or show and bind its results."""
         try:
-            results = run.future.result()
+            outcome = run.future.result()
         except LinkisError as exc:
             self.fail(run, exc)
-        run.results = results
-        run.display.finish(run.job.snapshot(), results=results)
-        return self._bind(run, results)
+        run.results = outcome.results or []
+        run.display.finish(run.job.snapshot(), results=outcome.results)
+        if outcome.results is None:  # exported, not loaded: the summary is the cell's value
+            run.value = outcome.exported
+            return outcome.exported
+        if outcome.exported is not None and not run.quiet:
+            print(outcome.exported)
+        return self._bind(run, outcome.results)
 
     def fail(self, run: JobRun, exc: LinkisError) -> NoReturn:
         """Show the error in the display and raise it with a short rendering."""
@@ -251,8 +275,6 @@ class Runner:
                         f"(--limit {run.limit})",
                         file=sys.stderr,
                     )
-        if run.export is not None:
-            self._export(run, tables)
         if run.output:
             if value is None:
                 if not run.quiet:
@@ -261,20 +283,6 @@ class Runner:
                 self._namespace()[run.output] = value
         run.value = value
         return value
-
-    @staticmethod
-    def _export(run: JobRun, tables: list[Any]) -> None:
-        path = run.export
-        assert path is not None
-        if not tables:
-            print(f"no table result set: nothing written to {path}", file=sys.stderr)
-            return
-        if path.suffix.lower() == ".csv":
-            tables[0].to_csv(path, index=False)
-        else:
-            tables[0].to_excel(path, index=False, engine="xlsxwriter")
-        if not run.quiet:
-            print(f"wrote {len(tables[0])} rows to {path}")
 
     # ------------------------------------------------------------------ lookup
 

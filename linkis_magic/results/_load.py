@@ -25,7 +25,7 @@ from linkis_magic.results._csv import CsvMismatch, load_csv
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import arrow_columns, frame_from_chunks
 
-__all__ = ["FAST_PATH_ROWS", "ResultSet", "load_results"]
+__all__ = ["FAST_PATH_ROWS", "ResultSet", "list_result_files", "load_results", "table_files"]
 
 _log = logging.getLogger("linkis_magic.results")
 
@@ -60,19 +60,29 @@ def load_results(
     """
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
-    entries = client.dir_tree(result_location)
-    if not entries:
-        return []
-    found = []
-    for entry in entries:
-        if not entry.is_leaf:
-            continue
-        index = result_index(entry.name)
-        if index is not None:
-            found.append((index, entry.name, entry.path))
-    found.sort()
-    loaded = (_load_one(client, path, index, limit) for index, _, path in found)
+    found = list_result_files(client, result_location)
+    loaded = (_load_one(client, path, index, limit) for index, path in found)
     return [rs for rs in loaded if rs is not None]
+
+
+def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
+    """``(index, path)`` of every result file, in numeric order (Linkis lists ``_10`` before
+    ``_2``, §10.9); an empty list when the directory does not exist."""
+    found = []
+    for entry in client.dir_tree(result_location) or ():
+        index = result_index(entry.name) if entry.is_leaf else None
+        if index is not None:
+            found.append((index, entry.path))
+    return sorted(found)
+
+
+def table_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
+    """The result files that hold tables (one one-row openFile page each tells the type)."""
+    return [
+        (index, path)
+        for index, path in list_result_files(client, result_location)
+        if client.open_file(path, page=1, page_size=1, null_value=NULL_VALUE).type == "2"
+    ]
 
 
 def _load_one(client: ResultSource, path: str, index: int, limit: int | None) -> ResultSet | None:

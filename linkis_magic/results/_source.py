@@ -43,5 +43,6 @@ class ResultSource(Protocol):
         separator: str = ",",
         charset: str = "utf-8",
         keep_newline: bool = False,
+        auto_format: bool = False,
     ) -> bytes | int:
         """``resultsetToExcel``: the result set as CSV/xlsx bytes, streamed."""

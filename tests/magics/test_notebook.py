@@ -88,19 +88,24 @@ class TestQuickstart:
         assert "table_that_does_not_exist" in outputs_text(failing)
         texts = [outputs_text(c) for c in code]
         joined = "\n".join(texts)
-        assert joined.count("started the local sandbox at http://127.0.0.1:") == 1
+        assert joined.count(": started the local sandbox at http://127.0.0.1:") == 1
         # df.dtypes, the shapes of two result sets, the re-attached background result
         assert "Int64" in texts[2]
         assert "[(1, 2), (3, 2)]" in texts[4]
         assert "hello from the Linkis python engine" in joined
         attached = next(t for c, t in zip(code, texts, strict=True) if "linkis attach" in c.source)
         assert "multiples_of_3" in attached and "6666667" in attached
-        # the optional Spark section: real per-Spark-job progress, or a visible skip note
-        spark_text = "\n".join(texts[-2:])
+        # the optional Spark section: real per-Spark-job progress rows, or a visible note
+        start, query, head = code[-3:]
+        assert "k" in outputs_text(head) and "200000" in outputs_text(head)
         if importlib.util.find_spec("pyspark") is None:
-            assert "Spark section skipped" in spark_text
+            assert "needs pyspark" in outputs_text(start)
         else:
-            assert re.search(r"Succeed .*jobId-\d+\(linkis-spark-\d+\):(\d+)/\1", spark_text)
+            assert "spark-* on Spark local[2]" in outputs_text(start)
+            card = json.dumps(query.outputs)
+            rows = re.findall(r"jobId-\d+\(linkis-spark-\d+\)", card)
+            assert rows, card[:2000]
+            assert re.search(r"(\d+) succeeded / 0 running / 0 failed / \1 total", card)
         # the sandbox this kernel started (in our private dirs) is gone with the kernel
         log = clean_env / "data" / "linkis-magic" / "sandbox" / "sandbox.log"
         url = re.search(r"http://127\.0\.0\.1:(\d+)", log.read_text(encoding="utf-8"))

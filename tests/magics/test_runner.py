@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -100,17 +99,6 @@ class TestCells:
         value = shell.run_cell_magic("linkis", "--limit 3", "select * from range(10) t(x)")
         assert len(value) == 3
         assert "--limit 3" in capsys.readouterr().err
-
-    @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-    def test_export_writes_the_first_table(
-        self, shell: Any, magics: Any, tmp_path: Path, suffix: str
-    ) -> None:
-        target = tmp_path / f"out{suffix}"
-        shell.run_cell_magic(
-            "linkis", f"--export {target}", "select x, x * 2 as y from range(4) t(x); select 1"
-        )
-        back = pd.read_csv(target) if suffix == ".csv" else pd.read_excel(target)
-        assert back.to_dict("list") == {"x": [0, 1, 2, 3], "y": [0, 2, 4, 6]}
 
     def test_quiet_prints_nothing(
         self, shell: Any, magics: Any, capsys: pytest.CaptureFixture[str]

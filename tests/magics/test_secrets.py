@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
 import os
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +174,68 @@ class TestNothingLeaks:
         text = path.read_text(encoding="utf-8")
         assert "missing_table" in text  # the outputs were really saved
         assert hits(text) == []
+
+
+def reachable(*roots: object, skip: tuple[object, ...] = (), limit: int = 200_000) -> list[object]:
+    """Every object reachable from ``roots`` through attributes, slots and containers.
+
+    What a debugger, ``vars()`` or a variable inspector could show, one hop at a time. Types,
+    modules, functions and the objects in ``skip`` (the IPython shell, which reaches the
+    whole interpreter) are not entered.
+    """
+    seen: set[int] = {id(s) for s in skip}
+    queue: list[object] = list(roots)
+    found: list[object] = []
+    opaque = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
+    while queue and len(found) < limit:
+        obj = queue.pop()
+        if id(obj) in seen or isinstance(obj, opaque):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        if isinstance(obj, (str, bytes, int, float, bool, type(None))):
+            continue
+        if isinstance(obj, dict):
+            queue.extend(obj.keys())
+            queue.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset, collections.deque)):
+            queue.extend(obj)
+        if isinstance(obj, types.MethodType):
+            queue.append(obj.__self__)
+            continue
+        with contextlib.suppress(TypeError):
+            queue.extend(vars(obj).values())
+        for cls in type(obj).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                with contextlib.suppress(AttributeError):
+                    queue.append(getattr(obj, name))
+    assert len(found) < limit, "the walk did not finish"
+    return found
+
+
+class TestNothingReachableHoldsASecret:
+    """No object reachable from the magics or their client shows the password or token."""
+
+    @pytest.mark.parametrize("auth", ["password", "token"])
+    @pytest.mark.usefixtures("clean_magics")
+    def test_walk(self, shell: Any, box: SandboxProcess, auth: str) -> None:
+        shell.run_line_magic("config", f"LinkisMagics.gateway_url = {box.url!r}")
+        shell.run_line_magic("config", "LinkisMagics.user = 'carol'")
+        secret = PASSWORD if auth == "password" else TOKEN
+        shell.run_line_magic("config", f"LinkisMagics.{auth} = {secret!r}")
+        shell.run_cell_magic("linkis", "-q -o walk_df", "select 1 as x")
+        magics = next(c for c in shell.configurables if isinstance(c, LinkisMagics))
+        client = magics.current_client()
+        assert client is not None
+        objects = reachable(magics, client, skip=(shell, magics.shell))
+        assert len(objects) > 100  # the walk really went through the client's state
+        leaks = [o for o in objects if hits(_safe_repr(o))]
+        assert leaks == [], [type(o).__name__ for o in leaks]
+        assert client.auth.kind == auth  # and the secret still works where it is needed
+
+
+def _safe_repr(obj: object) -> str:
+    try:
+        return repr(obj)
+    except Exception:
+        return ""

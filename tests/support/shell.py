@@ -60,6 +60,8 @@ def reset(shell: Any) -> None:
             run.thread.join(30)
     for name in magics.SETTING_TRAITS:
         setattr(magics, name, None)
+    magics.sandbox_spark_master = None
+    magics.autostart_sandbox = True
     magics.runs.clear()
     magics.drop_client()
 

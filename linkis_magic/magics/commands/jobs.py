@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from IPython.core.error import UsageError
 
-from linkis_magic._validate import check_identifier, check_job_ref, check_task_id, parse_int
+from linkis_magic._validate import (
+    check_export_path,
+    check_identifier,
+    check_job_ref,
+    check_task_id,
+    parse_int,
+)
 from linkis_magic.display import NullDisplay
 from linkis_magic.job import Job
 from linkis_magic.magics._parse import Parser, usage
@@ -118,9 +124,10 @@ def _attach(magics: LinkisMagics, args: argparse.Namespace) -> Any:
         raise UsageError(f"attach expects a taskID (a number), got {args.task_id!r}")
     task_id = usage(lambda: check_task_id(int(args.task_id)))
     output = usage(lambda: check_identifier(args.output, "-o"))
+    export = usage(lambda: check_export_path(args.export))
     settings = magics.settings()
     job = magics.client(settings, quiet=args.quiet).job(task_id)
-    run = JobRun(job=job, display=NullDisplay(), output=output, quiet=args.quiet)
+    run = JobRun(job=job, display=NullDisplay(), output=output, quiet=args.quiet, export=export)
     run.display = magics.display_for(settings, args.quiet, f"taskID {task_id}", run.request_cancel)
     return magics.runner.block(magics.runner.start(run))
 
@@ -131,9 +138,10 @@ def commands() -> list[Command]:
     log.add_argument("-n", "--lines", metavar="N", help="only the last N lines")
     history = Parser("%linkis history", "List recent jobs (jobhistory) as a DataFrame.")
     history.add_argument("-n", metavar="N", default="20", help="how many (default 20)")
-    attach = Parser("%linkis attach", "Load an earlier task's results.")
+    attach = Parser("%linkis attach", "Load (or export) an earlier task's results.")
     attach.add_argument("task_id", metavar="TASKID")
     attach.add_argument("-o", "--output", metavar="NAME")
+    attach.add_argument("--export", metavar="PATH", help="stream its tables to PATH.csv/.xlsx")
     attach.add_argument("-q", "--quiet", action="store_true")
     return [
         Command("status", _with_id("status", "Show a job's state."), _status),

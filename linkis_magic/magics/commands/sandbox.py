@@ -17,11 +17,14 @@ __all__ = ["commands"]
 def _sandbox(magics: LinkisMagics, args: argparse.Namespace) -> None:
     box = magics.sandbox
     if args.action == "start":
-        info, started = box.ensure()
+        spark = args.spark_master or magics.sandbox_spark_master
+        info, started = box.ensure(spark_master=spark)
         print(started or f"Local sandbox already running at {info.url}.")
         configured = magics.settings().gateway_url
         if configured is not None:
             print(f"Note: cells still go to the configured gateway {configured}.")
+        if info.spark_master and started:
+            print(f"%%linkis -e spark-3.5.0 cells now run on Spark ({info.spark_master}).")
     elif args.action == "stop":
         client = magics.current_client()
         if client is not None and box.url is not None and client.base_url == box.url:
@@ -35,4 +38,9 @@ def commands() -> list[Command]:
     """The sandbox command."""
     p = Parser("%linkis sandbox", "Manage the local sandbox gateway.")
     p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="start: run spark-* engineTypes on real Spark, e.g. local[2] (needs pyspark)",
+    )
     return [Command("sandbox", p, _sandbox)]
