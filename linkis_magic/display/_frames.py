@@ -10,9 +10,12 @@ everything else: indexing, ``len``, iteration, unpacking, ``isinstance(x, list)`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkis_magic.display._format import esc
+
+if TYPE_CHECKING:
+    from linkis_magic.results import ResultSet
 
 __all__ = ["ResultFrames"]
 
@@ -38,6 +41,15 @@ class ResultFrames(list[Any]):
         self.indexes: tuple[int, ...] = tuple(numbers)
         # (frame, index) pairs hold the frames themselves, so ids cannot be reused meanwhile
         self._origin: tuple[tuple[Any, int], ...] = tuple(zip(items, numbers, strict=True))
+
+    @classmethod
+    def of(cls, results: Iterable[ResultSet]) -> ResultFrames:
+        """The loaded tables of ``results`` with their indexes (text result sets have no frame).
+
+        Empty, hence false, when there is no table: ``ResultFrames.of(results) or None``.
+        """
+        tables = [rs for rs in results if rs.frame is not None]
+        return cls([rs.frame for rs in tables], [rs.index for rs in tables])
 
     def index_of(self, frame: Any) -> int | None:
         """The result-set index ``frame`` came from (None for an item added later)."""

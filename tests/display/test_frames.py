@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import re
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 from linkis_magic.display import ResultFrames
-from tests.support.snapshots import frame
+from linkis_magic.results import ResultSet
+from tests.support.snapshots import frame, table_result
 
 HEADING = re.compile(r'<div class="linkis-frame-heading"[^>]*>([^<]*)</div>')
 
@@ -42,6 +44,19 @@ class TestStillAList:
         back = pickle.loads(pickle.dumps(frames))
         assert isinstance(back, ResultFrames)
         assert back.heading(1) == "result set 3 · 1 rows × 4 columns"
+
+    def test_of_result_sets(self) -> None:
+        """of(): the table result sets that have a frame, with their own indexes, in order."""
+        first, second = frame(3, 2), frame(1, 4)
+        results = [
+            dataclasses.replace(table_result(0, 3, 2), frame=first),
+            ResultSet(1, "/r/_1.dolphin", "1", None, "a text result", (), 1, False),
+            dataclasses.replace(table_result(2, 1, 4), frame=second),
+        ]
+        frames = ResultFrames.of(results)
+        assert frames[0] is first and frames[1] is second and len(frames) == 2
+        assert frames.indexes == (0, 2)
+        assert not ResultFrames.of(results[1:2])  # no table: false, so `... or None` works
 
     def test_indexes_must_match(self) -> None:
         """One result-set index per frame, or a clear error."""
