@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "TaskInfo": "linkis_magic.protocol",
     "TaskPage": "linkis_magic.protocol",
     "Column": "linkis_magic.protocol",
+    "TableInfo": "linkis_magic.protocol",
+    "ColumnInfo": "linkis_magic.protocol",
     # exceptions
     "LinkisError": "linkis_magic.errors",
     "ConfigurationError": "linkis_magic.errors",
@@ -48,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "KillUnconfirmed": "linkis_magic.errors",
     "JobWaitTimeout": "linkis_magic.errors",
     "LinkisWarning": "linkis_magic.errors",
+    "MetadataUnavailable": "linkis_magic.errors",
     # IPython side (importing these imports IPython)
     "LinkisMagics": "linkis_magic.magics",
     "LinkisInterrupted": "linkis_magic.magics",
@@ -70,6 +73,7 @@ if _typing.TYPE_CHECKING:
         KillUnconfirmed,
         LinkisError,
         LinkisWarning,
+        MetadataUnavailable,
         NotLoggedInError,
         PermissionDeniedError,
         ProtocolError,
@@ -81,10 +85,12 @@ if _typing.TYPE_CHECKING:
     from linkis_magic.magics import LinkisInterrupted, LinkisMagics
     from linkis_magic.protocol import (
         Column,
+        ColumnInfo,
         JobStatus,
         LogChunk,
         Progress,
         StageProgress,
+        TableInfo,
         TaskInfo,
         TaskPage,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "check_int",
     "check_job_ref",
     "check_mapping",
+    "check_name",
     "check_path",
     "check_run_type",
     "check_seconds",
@@ -357,6 +358,13 @@ def check_job_ref(text: str) -> int | str:
 
 
 # --------------------------------------------------------------------------- files and names
+
+
+def check_name(value: Any, what: str) -> str:
+    """A database or table name: not blank, no control characters (sent as a parameter)."""
+    if not isinstance(value, str) or not value.strip() or _CONTROL.search(value):
+        raise ConfigurationError(f"{what} must be a non-empty name, got {value!r}")
+    return value.strip()
 
 
 def check_path(path: Any) -> str:

@@ -28,13 +28,21 @@ from linkis_magic._validate import (
     check_epoch_ms,
     check_exec_id,
     check_int,
+    check_name,
     check_path,
     check_task_id,
 )
 from linkis_magic.auth import Auth, Secret, make_auth
-from linkis_magic.errors import ConfigurationError, TransportError
+from linkis_magic.errors import (
+    ConfigurationError,
+    GatewayError,
+    MetadataUnavailable,
+    ProtocolError,
+    TransportError,
+)
 from linkis_magic.protocol import (
     EXPORT_ERROR_PREFIX,
+    ColumnInfo,
     DirEntry,
     FileInfo,
     FilePage,
@@ -42,9 +50,13 @@ from linkis_magic.protocol import (
     LogChunk,
     Progress,
     SubmitResult,
+    TableInfo,
     TaskInfo,
     TaskPage,
     check_export_error,
+    parse_catalog,
+    parse_columns,
+    parse_databases,
     parse_dir_tree,
     parse_file_info,
     parse_file_page,
@@ -53,6 +65,7 @@ from linkis_magic.protocol import (
     parse_progress,
     parse_status,
     parse_submit,
+    parse_tables,
     parse_task,
     parse_task_page,
 )
@@ -320,6 +333,46 @@ class LinkisClient:
             "endDate": check_epoch_ms(end, "end"),
         }
         return parse_task_page(self._transport.call("GET", "jobhistory/list", params=params).data)
+
+    # ------------------------------------------------------------------ Hive metadata
+
+    def databases(self) -> list[str]:
+        """``GET datasource/dbs``: the databases the user may see (§13.1)."""
+        return parse_databases(self._metadata("datasource/dbs", {}))
+
+    def tables(self, database: str) -> list[TableInfo]:
+        """``GET datasource/tables``: the tables and views of ``database``, by name (§13.2).
+
+        An unknown database (or one the user may not see) is an empty list, not an error.
+        """
+        database = check_name(database, "database")
+        return parse_tables(self._metadata("datasource/tables", {"database": database}), database)
+
+    def columns(self, database: str, table: str) -> list[ColumnInfo]:
+        """``GET datasource/columns``: columns in table order, partition keys last (§13.3)."""
+        params = {"database": check_name(database, "database"), "table": check_name(table, "table")}
+        return parse_columns(self._metadata("datasource/columns", params))
+
+    def catalog(self) -> dict[str, list[TableInfo]]:
+        """``GET datasource/all``: every visible database with its tables, in one call (§13.4)."""
+        return parse_catalog(self._metadata("datasource/all", {}))
+
+    def _metadata(self, path: str, params: Mapping[str, Any]) -> Any:
+        """A metadata call; MetadataUnavailable when the gateway has no such service."""
+        try:
+            return self._transport.call("GET", path, params=params).data
+        except ProtocolError as exc:
+            if exc.http_status in (404, 405):
+                raise MetadataUnavailable(
+                    f"this gateway has no metadata service ({path} answered HTTP {exc.http_status})"
+                ) from exc
+            raise
+        except GatewayError as exc:
+            if exc.http_status == 200:  # the gateway could not route it (§1.5.1)
+                raise MetadataUnavailable(
+                    f"this gateway has no metadata service ({path}: {exc.brief})"
+                ) from exc
+            raise
 
     # ------------------------------------------------------------------ filesystem
 

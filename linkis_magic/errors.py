@@ -5,6 +5,8 @@ Our exception hierarchy::
     LinkisError                   base of everything we raise
     ├── ConfigurationError        bad settings, client arguments or magic options; nothing was sent
     ├── TransportError            could not talk to the gateway (connect, reset, timeout, TLS)
+    ├── MetadataUnavailable       the gateway has no Hive metadata service (routes missing or
+    │                             unroutable); schema browsing and completion do without it
     ├── ProtocolError             the reply is not a Linkis envelope or has an unexpected shape
     │                             (HTML page, Spring error JSON, ...); quotes the body's start
     ├── GatewayError              a Linkis envelope with status != 0; shows Linkis's own message
@@ -42,6 +44,7 @@ __all__ = [
     "KillUnconfirmed",
     "LinkisError",
     "LinkisWarning",
+    "MetadataUnavailable",
     "NotLoggedInError",
     "PermissionDeniedError",
     "ProtocolError",
@@ -74,6 +77,11 @@ class ConfigurationError(LinkisError):
 
 class TransportError(LinkisError):
     """Raised when the gateway could not be reached or the connection broke mid-request."""
+
+
+class MetadataUnavailable(LinkisError):
+    """Raised when the gateway has no Hive metadata service: its ``datasource/...`` routes
+    answer 404, or the gateway cannot route them (status 1 with HTTP 200)."""
 
 
 class ProtocolError(LinkisError):

@@ -37,6 +37,8 @@ from linkis_magic.display import (
 from linkis_magic.embedded import EmbeddedSandbox, default_sandbox
 from linkis_magic.errors import ConfigurationError, LinkisError
 from linkis_magic.magics import _await
+from linkis_magic.magics._catalog import Catalog
+from linkis_magic.magics._complete import Completer, matcher
 from linkis_magic.magics._parse import (
     CellRequest,
     HelpShown,
@@ -155,6 +157,9 @@ class LinkisMagics(Magics, Configurable):
         self._client_lock = threading.RLock()
         self.sandbox: EmbeddedSandbox = default_sandbox()
         self.runner = Runner(self._user_ns)
+        self._catalogs: dict[str, Catalog] = {}
+        self.completer = Completer(self._completion_catalog, self._engines_in_use)
+        self.matcher = matcher(self.completer)
 
     # ------------------------------------------------------------------ settings / client
 
@@ -212,6 +217,37 @@ class LinkisMagics(Magics, Configurable):
             self._client, self._client_key = client, key
             return client
 
+    def catalog(self) -> Catalog:
+        """The metadata cache of the current gateway and user (makes the client if needed)."""
+        client = self.client()
+        with self._client_lock:
+            key = self._client_key or ""
+            catalog = self._catalogs.get(key)
+            if catalog is None:
+                catalog = self._catalogs[key] = Catalog(lambda: client)
+            return catalog
+
+    def _completion_catalog(self) -> Catalog | None:
+        """The catalog completion may use: never starts a sandbox or prompts for anything."""
+        with self._client_lock:
+            if self._client is not None:
+                return self.catalog()
+        try:
+            settings = self.settings()
+        except UsageError:
+            return None
+        if settings.gateway_url is None:
+            return None  # a Tab must not start the local sandbox
+        self.client(settings, quiet=True)
+        return self.catalog()
+
+    def _engines_in_use(self) -> list[str]:
+        """Engine labels for --engine completion: the configured one and this session's."""
+        engines = [run.job_engine for run in self.runs if run.job_engine]
+        with contextlib.suppress(UsageError):
+            engines.insert(0, self.settings().engine)
+        return list(dict.fromkeys(engines))
+
     def current_client(self) -> LinkisClient | None:
         """The client in use, if one was made."""
         return self._client
@@ -222,6 +258,9 @@ class LinkisMagics(Magics, Configurable):
             if self._client is not None:
                 self._client.close()
             self._client, self._client_key = None, None
+            for catalog in self._catalogs.values():
+                catalog.close()
+            self._catalogs.clear()
 
     def display_kind(self, settings: Settings, quiet: bool) -> DisplayKind:
         """The display a job gets with these settings in this frontend."""
@@ -325,6 +364,7 @@ class LinkisMagics(Magics, Configurable):
             timeout=request.timeout,
             export=request.export,
             background=request.background,
+            job_engine=request.engine,
         )
         run.display = self.display_for(request.settings, request.quiet, title, run.request_cancel)
         self.runner.start(run)
@@ -397,6 +437,7 @@ def load(ipython: Any) -> None:
         ipython.configurables.append(magics)
     ipython.input_transformers_post.append(magics.transform_await)
     ipython.events.register("post_execute", magics.scrub_shell_configs)
+    ipython.Completer.custom_matchers.append(magics.matcher)
 
 
 def unload(ipython: Any) -> None:
@@ -413,3 +454,5 @@ def unload(ipython: Any) -> None:
         magics.drop_client()
         with contextlib.suppress(ValueError):
             ipython.events.unregister("post_execute", magics.scrub_shell_configs)
+        with contextlib.suppress(ValueError, AttributeError):
+            ipython.Completer.custom_matchers.remove(magics.matcher)

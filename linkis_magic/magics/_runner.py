@@ -70,6 +70,7 @@ class JobRun:
     timeout: float | None = None
     export: Path | None = None
     background: bool = False
+    job_engine: str | None = None  # the engine label the cell asked for
     cancel: threading.Event = field(default_factory=threading.Event)
     future: concurrent.futures.Future[Outcome] = field(default_factory=concurrent.futures.Future)
     thread: threading.Thread | None = None

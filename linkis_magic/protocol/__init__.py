@@ -6,9 +6,18 @@ the 4-slot log array that may also be a string or null, ``totalPage`` meaning no
 or a row count (jobhistory list), and JSON documents nested as JSON text (``paramsJson``).
 
 One module per part of the API: ``_envelope`` (replies and errors), ``_entrance`` (states,
-submit, status, progress, log), ``_jobhistory`` (task rows), ``_filesystem`` (result files).
+submit, status, progress, log), ``_jobhistory`` (task rows), ``_filesystem`` (result files),
+``_datasource`` (Hive databases, tables and columns).
 """
 
+from linkis_magic.protocol._datasource import (
+    ColumnInfo,
+    TableInfo,
+    parse_catalog,
+    parse_columns,
+    parse_databases,
+    parse_tables,
+)
 from linkis_magic.protocol._entrance import (
     JobStatus,
     LogChunk,
@@ -51,6 +60,7 @@ from linkis_magic.protocol._jobhistory import (
 __all__ = [
     "EXPORT_ERROR_PREFIX",
     "Column",
+    "ColumnInfo",
     "DirEntry",
     "Envelope",
     "FileInfo",
@@ -60,10 +70,14 @@ __all__ = [
     "Progress",
     "StageProgress",
     "SubmitResult",
+    "TableInfo",
     "TaskInfo",
     "TaskPage",
     "check_export_error",
     "is_error_line",
+    "parse_catalog",
+    "parse_columns",
+    "parse_databases",
     "parse_dir_tree",
     "parse_envelope",
     "parse_file_info",
@@ -73,6 +87,7 @@ __all__ = [
     "parse_progress",
     "parse_status",
     "parse_submit",
+    "parse_tables",
     "parse_task",
     "parse_task_page",
     "raise_for_envelope",

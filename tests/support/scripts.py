@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,3 +231,94 @@ def offline_entrance(
     gw.on("GET", f"jobhistory/{TASK_ID}/get", envelope(task_doc("Running")))
     text = "".join(line + "\n" for line in log)
     gw.on("GET", "filesystem/openLog", envelope({"log": ["", "", text, text]}))
+
+
+class MetadataServer:
+    """Serves the Hive metadata routes (docs/linkis-protocol.md §13) from a dict.
+
+    ``schema`` maps database -> table -> [(column, type)]; names ending in ``_v`` are views.
+    ``gate`` (an Event), when given, holds every metadata reply until it is set: a gateway that
+    is slow for exactly as long as a test wants. ``calls`` counts the requests per route.
+    """
+
+    def __init__(
+        self,
+        gw: LinkisDouble,
+        schema: dict[str, dict[str, list[tuple[str, str]]]],
+        *,
+        gate: threading.Event | None = None,
+        delay: float = 0.0,
+        docs_keys: bool = False,
+    ) -> None:
+        self.schema = schema
+        self.gate = gate
+        self.delay = delay  # seconds every metadata reply takes (benchmarks)
+        self.docs_keys = docs_keys  # the website's spelling (`name`) instead of the code's
+        self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+        for route, handler in (
+            ("dbs", self._dbs),
+            ("tables", self._tables),
+            ("columns", self._columns),
+            ("all", self._all),
+        ):
+            gw.on("GET", f"datasource/{route}", handler)
+
+    def _hold(self, route: str) -> None:
+        with self._lock:
+            self.calls[route] = self.calls.get(route, 0) + 1
+        if self.gate is not None:
+            self.gate.wait(30)
+        if self.delay:
+            time.sleep(self.delay)
+
+    def _table_doc(self, database: str, name: str) -> dict[str, Any]:
+        key = "name" if self.docs_keys else "tableName"
+        return {
+            key: name,
+            "isView": name.endswith("_v"),
+            "databaseName": database,
+            "createdBy": "alice",
+            "createdAt": 1700000000,
+            "lastAccessAt": 0,
+        }
+
+    def _dbs(self, req: Request) -> Reply:
+        self._hold("dbs")
+        key = "name" if self.docs_keys else "dbName"
+        return envelope({"dbs": [{key: db} for db in sorted(self.schema)]})
+
+    def _tables(self, req: Request) -> Reply:
+        self._hold("tables")
+        database = req.param("database") or ""
+        names = sorted(self.schema.get(database, {}))
+        return envelope({"tables": [self._table_doc(database, n) for n in names]})
+
+    def _columns(self, req: Request) -> Reply:
+        self._hold("columns")
+        table = self.schema.get(req.param("database") or "", {}).get(req.param("table") or "")
+        if table is None:
+            return envelope({"columns": None})  # not visible or missing (§13.3)
+        columns = [
+            {"columnName": c, "columnType": t, "columnComment": None, "partitioned": False}
+            for c, t in table
+        ]
+        return envelope({"columns": columns})
+
+    def _all(self, req: Request) -> Reply:
+        self._hold("all")
+        dbs = [
+            {"databaseName": db, "tables": [self._table_doc(db, t) for t in sorted(tables)]}
+            for db, tables in sorted(self.schema.items())
+        ]
+        return envelope({"dbs": dbs})
+
+
+DEMO_SCHEMA: dict[str, dict[str, list[tuple[str, str]]]] = {
+    "default": {
+        "emp": [("id", "int"), ("name", "string"), ("dept", "string"), ("salary", "decimal(10,2)")],
+        "dept": [("dept", "string"), ("city", "string")],
+        "emp_v": [("id", "int"), ("name", "string")],
+    },
+    "sales": {"orders": [("order_id", "bigint"), ("total", "double"), ("day", "date")]},
+}
