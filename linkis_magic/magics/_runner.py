@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from linkis_magic.display import JobDisplay
+from linkis_magic.display import JobDisplay, ResultFrames
 from linkis_magic.errors import JobCancelled, JobError, KillUnconfirmed, LinkisError
 from linkis_magic.job import Job
 from linkis_magic.magics._render import LinkisInterrupted, ident, quiet, still_running_hint
@@ -264,7 +264,7 @@ class Runner:
             run.display.finish(run.job.snapshot(), error=error)
 
     def _bind(self, run: JobRun, results: list[ResultSet]) -> Any:
-        tables = [rs.frame for rs in results if rs.frame is not None]
+        tables = ResultFrames.of(results)  # a list that displays as titled tables
         value: Any = tables[0] if len(tables) == 1 else (tables or None)
         if not run.quiet:
             for rs in results:
