@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from linkis_magic.errors import JobCancelled, JobFailed
+
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
     from linkis_magic.protocol import StageProgress
@@ -176,14 +178,30 @@ def result_text(result: ResultSet) -> str:
 
 
 def error_text(snap: JobSnapshot, error: BaseException | None) -> str:
+    """The problem in one line: errCode/errDesc, else the exception ("" when there is none)."""
     if snap.err_code is not None or snap.err_desc:
         code = f"errCode {snap.err_code}" if snap.err_code is not None else ""
         desc = (snap.err_desc or "").strip().splitlines()
         return ": ".join(p for p in (code, desc[0] if desc else "") if p)
-    if error is not None:
+    if error is not None and not restates_state(snap, error):
         first = str(error).strip().splitlines()
         return f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
     return ""
+
+
+def restates_state(snap: JobSnapshot, error: BaseException) -> bool:
+    """Whether ``error`` only says the job ended in the state the snapshot already shows.
+
+    A kill ends the cell with ``JobCancelled("Linkis job 2 was cancelled")``; next to a
+    "Cancelled" badge (or in "...: Cancelled in 2.3s") that says the state twice. A
+    ``JobFailed`` without errCode or errDesc is the same. Anything with more to say stays.
+    """
+    return (
+        isinstance(error, (JobCancelled, JobFailed))
+        and error.state == state_name(snap)
+        and error.err_code is None
+        and not error.err_desc
+    )
 
 
 def summary_text(

@@ -23,6 +23,7 @@ from linkis_magic.display import (
     summary_html,
     summary_text,
 )
+from linkis_magic.errors import JobCancelled, JobFailed, KillUnconfirmed
 from linkis_magic.protocol import StageProgress
 from tests.support.snapshots import make_snap, table_result
 
@@ -99,6 +100,33 @@ class TestStateSaidOnce:
         data = finished_card(make_snap("Cancelled", elapsed=2.0))
         assert 'class="linkis-summary"' not in data["text/html"]
         assert data["text/plain"] == f"{TITLE}: Cancelled in 2.0s"
+
+    def test_kill_is_said_by_the_badge(self, shell: Any) -> None:
+        """JobCancelled("... was cancelled") restates the badge: no summary line, short text."""
+        error = JobCancelled("Linkis job 17 was cancelled", task_id=17, state="Cancelled")
+        data = finished_card(make_snap("Cancelled", elapsed=2.0), None, error)
+        assert 'class="linkis-summary"' not in data["text/html"]
+        assert data["text/plain"] == f"{TITLE}: Cancelled in 2.0s"
+
+    @pytest.mark.parametrize(
+        ("state", "error", "shown"),
+        [
+            # a JobFailed that carries the gateway's reason is more than the state
+            ("Failed", JobFailed("x", state="Failed", err_desc="quota"), "JobFailed: x"),
+            # the wait ended before the job did: the state alone would hide that
+            (
+                "Running",
+                KillUnconfirmed("k", reason="no reply", state="Running"),
+                "KillUnconfirmed: k",
+            ),
+            ("Succeed", JobCancelled("c", state="Cancelled"), "JobCancelled: c"),
+        ],
+    )
+    def test_errors_with_more_to_say_stay(
+        self, state: str, error: BaseException, shown: str
+    ) -> None:
+        """Only an error that says nothing but the snapshot's own state is left out."""
+        assert summary_text(make_snap(state), None, error).endswith(f" | {shown}")
 
     def test_text_display_keeps_the_complete_line(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Text mode prints one complete line: title, state, time, results."""
