@@ -290,6 +290,7 @@ class Notebook:
         if self.shots is None:
             return
         self.shots.mkdir(parents=True, exist_ok=True)
+        self.page.mouse.move(0, 0)  # no hover highlight where the last click was (e.g. Kill)
         if target is None:
             self.page.screenshot(path=self.shots / f"{name}.png")
         else:

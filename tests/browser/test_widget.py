@@ -222,6 +222,9 @@ class TestKill:
         assert "Traceback" not in text
         assert len(text.strip().splitlines()) <= 10, text
         expect(nb.output(1).locator(".linkis-kill")).to_have_count(0)
+        # "was cancelled" would only repeat the badge: the card has no summary line
+        expect(job(nb, 1).locator(".linkis-summary")).to_have_count(0)
+        expect(job(nb, 1).locator(".linkis-stage")).to_contain_text(" 0 running ")
         nb.no_widget_errors()
         nb.wait_idle()
         nb.screenshot("widget-killed", nb.cell(1))
