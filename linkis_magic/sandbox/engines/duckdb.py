@@ -13,6 +13,13 @@ progress is the mean over statements. DuckDB only reports progress with
 hence one cursor per job with those settings, polled from a helper thread.
 
 Kill: `cursor.interrupt()` stops the running statement within milliseconds.
+
+Hive's databases are DuckDB's schemas, and Hive's `default` is DuckDB's `main`
+(`catalog/duckdb.py`): `default.` qualifiers and `USE default` name `main`, and CREATE/DROP
+DATABASE become CREATE/DROP SCHEMA, rewritten in the sqlglot tree before DuckDB SQL is
+generated; so `select * from default.emp` runs like `select * from emp`. A successful
+CREATE/DROP TABLE/VIEW is reported to the catalog's `Owners` with the job's user
+(docs/linkis-protocol.md §13.2 `createdBy`).
 """
 
 from __future__ import annotations
@@ -26,8 +33,11 @@ from typing import Any
 import duckdb
 import sqlglot
 import sqlglot.errors
+from sqlglot import exp
 
 from linkis_magic.sandbox import dolphin
+from linkis_magic.sandbox.catalog.duckdb import DUCKDB_MAIN, HIVE_DEFAULT, hive_database
+from linkis_magic.sandbox.catalog.owners import Owners, ddl_targets, record
 from linkis_magic.sandbox.engines import SQL_ENGINES, EngineError, JobContext, substitute
 
 #: engine name (text before the first `-` of engineType) -> sqlglot dialect to read
@@ -71,12 +81,17 @@ def dialect_for(engine: str, run_type: str) -> str:
 
 
 def split_statements(code: str, dialect: str) -> list[str]:
-    """The cell as DuckDB statements in order (comments and empty statements dropped)."""
+    """The cell as DuckDB statements in order (comments and empty statements dropped), with
+    Hive's `default` database as DuckDB's `main` schema."""
     if dialect == "duckdb":
         try:
-            return [s.query.strip() for s in duckdb.extract_statements(code) if s.query.strip()]
+            statements = [s.query.strip() for s in duckdb.extract_statements(code)]
         except duckdb.Error as exc:
-            raise EngineError(42001, f"SQL parse error: {exc}") from exc
+            rewritten = _native_default_to_main(code)
+            if rewritten is None:
+                raise EngineError(42001, f"SQL parse error: {exc}") from exc
+            return rewritten
+        return [s for s in statements if s]
     try:
         parsed = sqlglot.parse(code, read=dialect)
     except sqlglot.errors.SqlglotError as exc:
@@ -85,11 +100,56 @@ def split_statements(code: str, dialect: str) -> list[str]:
     for expression in parsed:
         if expression is None:
             continue
+        default_to_main(expression)
         try:
             out.append(expression.sql(dialect="duckdb"))
         except sqlglot.errors.SqlglotError as exc:
             raise EngineError(42002, f"cannot translate {dialect} SQL to DuckDB: {exc}") from exc
     return out
+
+
+def _is_default(node: object) -> bool:
+    return isinstance(node, exp.Identifier) and node.name.lower() == HIVE_DEFAULT
+
+
+def default_to_main(expression: exp.Expr) -> bool:
+    """Rewrite Hive's databases as DuckDB schemas in place: `default.t`, `default.t.c`,
+    `USE default` and `CREATE/DROP DATABASE default` name `main`; `CREATE/DROP DATABASE`
+    become `CREATE/DROP SCHEMA`. True if anything changed."""
+    changed = False
+    for node in expression.find_all(exp.Table, exp.Column):
+        if _is_default(node.args.get("db")):
+            node.set("db", exp.to_identifier(DUCKDB_MAIN))
+            changed = True
+    kind = str(expression.args.get("kind") or "").upper()
+    if kind == "DATABASE" and isinstance(expression, exp.Create | exp.Drop):
+        expression.set("kind", "SCHEMA")  # a Hive database is a DuckDB schema
+        changed = True
+    if isinstance(expression, exp.Use) or kind in ("SCHEMA", "DATABASE"):
+        for table in expression.find_all(exp.Table):
+            if not table.args.get("db") and _is_default(table.args.get("this")):
+                table.set("this", exp.to_identifier(DUCKDB_MAIN))
+                changed = True
+    return changed
+
+
+_DEFAULT_QUALIFIER = re.compile(r"\bdefault\s*\.|\buse\s+default\b", re.IGNORECASE)
+
+
+def _native_default_to_main(code: str) -> list[str] | None:
+    """`default_to_main` for a cell in DuckDB's own dialect that DuckDB cannot parse, since
+    `default.x` is a syntax error there; None when that is not why (the caller reports
+    DuckDB's error). A cell DuckDB parses reaches it exactly as written."""
+    if not _DEFAULT_QUALIFIER.search(code):
+        return None
+    try:
+        parsed = [e for e in sqlglot.parse(code, read="duckdb") if e is not None]
+        changed = [default_to_main(expression) for expression in parsed]
+        if not any(changed):
+            return None
+        return [expression.sql(dialect="duckdb") for expression in parsed]
+    except sqlglot.errors.SqlglotError:
+        return None
 
 
 _MISSING = [
@@ -117,15 +177,24 @@ def classify(exc: duckdb.Error) -> EngineError:
 class DuckDBEngine:
     """Runs SQL cells against one shared DuckDB database file."""
 
-    def __init__(self, db_path: Path, *, demo_data: bool = True) -> None:
+    def __init__(
+        self, db_path: Path, *, demo_data: bool = True, owners: Owners | None = None
+    ) -> None:
         self._con = duckdb.connect(str(db_path))
         self._lock = threading.Lock()
+        self._owners = owners
         if demo_data:
             create_demo_data(self._con)
 
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the shared database (the catalog reads through one); the caller
+        closes it."""
+        with self._lock:
+            return self._con.cursor()
 
     def run(self, ctx: JobContext) -> None:
         code = substitute(ctx.code, ctx.variables, strict=True)
@@ -210,6 +279,8 @@ class DuckDBEngine:
         ctx.log("INFO", f"Executing statement {index + 1}/{total}: {shown}")
         kinds = [s.type.name for s in duckdb.extract_statements(sql)]
         relation = cur.sql(sql)
+        if kinds and kinds[-1] in ("CREATE", "DROP"):
+            self._record_ddl(ctx, cur, sql)
         if relation is None or not kinds or kinds[-1] not in _RESULT_TYPES:
             ctx.log("INFO", f"Statement {index + 1} finished ({kinds[-1] if kinds else 'empty'})")
             return
@@ -221,6 +292,22 @@ class DuckDBEngine:
             f"Statement {index + 1} returned {table.num_rows} row(s) x {table.num_columns} "
             f"column(s) -> result set {path.name}",
         )
+
+    def _record_ddl(self, ctx: JobContext, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Tell the catalog who created or dropped a table or view (§13.2 `createdBy`)."""
+        targets = ddl_targets(sql, "duckdb")
+        if not targets or self._owners is None:
+            return
+        try:
+            current = DUCKDB_MAIN
+            if any(target.db is None for target in targets):
+                # fetch every row: a pending result would fail the job's next statement
+                rows = cur.execute("SELECT current_schema()").fetchall()
+                current = str(rows[0][0]) if rows else DUCKDB_MAIN
+            owners, user = self._owners, ctx.user
+            record(owners, targets, current_db=current, user=user, database=hive_database)
+        except Exception as exc:  # bookkeeping only: the statement itself succeeded
+            ctx.log("WARN", f"Could not record the table's owner for the catalog: {exc}")
 
 
 def create_demo_data(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
+from linkis_magic.sandbox.engines.duckdb import split_statements
 from tests.support.wait import wait_until
 
 
@@ -83,6 +86,35 @@ class TestSqlSemantics:
         job, state = alice.run("-- nothing to run")
         assert state == "Failed"
         assert alice.task(job["taskID"])["errCode"] == 30010
+
+
+class TestDefaultDatabase:
+    """Hive's `default` database is DuckDB's `main` schema (docs/linkis-protocol.md §13)."""
+
+    @pytest.mark.parametrize("dialect", ["spark", "hive", "presto", "duckdb"])
+    def test_default_qualifiers_name_main(self, dialect: str) -> None:
+        assert split_statements(
+            "select e.ename, default.dept.dname from default.emp e join default.dept"
+            " on e.deptno = dept.deptno",
+            dialect,
+        ) == [
+            "SELECT e.ename, main.dept.dname FROM main.emp AS e JOIN main.dept"
+            " ON e.deptno = dept.deptno"
+        ]
+
+    def test_databases_are_schemas(self) -> None:
+        assert split_statements(
+            "use default; create database if not exists sales_db; drop database sales_db",
+            "hive",
+        ) == ["USE main", "CREATE SCHEMA IF NOT EXISTS sales_db", "DROP SCHEMA sales_db"]
+
+    def test_duckdb_cells_it_parses_are_left_alone(self) -> None:
+        cell = "select 'default.x' as s; select * from \"default\".t; FROM emp SELECT 1"
+        assert split_statements(cell, "duckdb") == [
+            "select 'default.x' as s;",
+            'select * from "default".t;',
+            "FROM emp SELECT 1",
+        ]
 
 
 class TestProgressAndKill:
