@@ -7,6 +7,11 @@ Spark's status tracker and a kill cancels exactly that group.
 
 Progress is reported as Linkis's Spark engine does: one ``progressInfo`` entry per Spark job
 (its stages' tasks added up) and the overall fraction of finished tasks.
+
+Tables live in the session's catalog, with their files under ``<data-dir>/spark/warehouse``;
+``catalog/spark.py`` lists them for the metadata routes through ``active_session`` (which
+never starts Spark), and a SQL job's CREATE/DROP TABLE/VIEW is reported to the catalog's
+``Owners`` with the job's user (docs/linkis-protocol.md §13.2 ``createdBy``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import sqlglot
 import sqlglot.errors
 
 from linkis_magic.sandbox import dolphin
+from linkis_magic.sandbox.catalog.owners import Owners, ddl_targets, record
 from linkis_magic.sandbox.engines import (
     PYTHON_RUN_TYPES,
     SQL_RUN_TYPES,
@@ -51,9 +57,10 @@ def split_spark_sql(code: str) -> list[str]:
 class SparkEngine:
     """Runs sql/hql and python cells of ``spark-*`` jobs on a shared SparkSession."""
 
-    def __init__(self, master: str, work_dir: Path) -> None:
+    def __init__(self, master: str, work_dir: Path, *, owners: Owners | None = None) -> None:
         self._master = master
         self._work_dir = work_dir
+        self._owners = owners
         self._driver_log = work_dir / "driver.log"
         self._spark: Any = None
         self._lock = threading.Lock()
@@ -78,6 +85,7 @@ class SparkEngine:
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                     .config("spark.sql.session.timeZone", "UTC")
+                    .config("spark.sql.warehouse.dir", str(self._work_dir / "warehouse"))
                     .config(
                         "spark.driver.extraJavaOptions",
                         f"-Dlog4j2.configurationFile=file:{log_config}",
@@ -132,6 +140,10 @@ class SparkEngine:
             return self._driver_log.stat().st_size
         except FileNotFoundError:
             return 0
+
+    def active_session(self) -> Any | None:
+        """The shared SparkSession if a job has started it, else None (never starts one)."""
+        return self._spark
 
     def close(self) -> None:
         with self._lock:
@@ -203,6 +215,18 @@ class SparkEngine:
                 self._write_frame(ctx, frame, collected)
             else:
                 frame.collect()  # run DDL/DML eagerly in this job group
+                self._record_ddl(ctx, spark, sql)
+
+    def _record_ddl(self, ctx: JobContext, spark: Any, sql: str) -> None:
+        """Tell the catalog who created or dropped a table or view (§13.2 `createdBy`)."""
+        targets = ddl_targets(sql, "spark")
+        if not targets or self._owners is None:
+            return
+        try:
+            current = spark.catalog.currentDatabase()
+            record(self._owners, targets, current_db=current, user=ctx.user)
+        except Exception as exc:  # bookkeeping only: the statement itself succeeded
+            ctx.log("WARN", f"Could not record the table's owner for the catalog: {exc}")
 
     def _run_python(self, ctx: JobContext, spark: Any, collected: Callable[[], None]) -> None:
         code = substitute(ctx.code, ctx.variables, strict=False)
