@@ -4,10 +4,14 @@ It shares no code with the client side. Reading order:
 
 - `__main__`: the command line; `config.SandboxConfig`: what it configures.
 - `app.create_app`: wiring only (builds a `state.Gateway`, mounts `routes`, error handlers).
-- `routes/`: one APIRouter per Linkis service (user, entrance, jobhistory, filesystem);
-  `auth` (sessions, tokens, the `CurrentUser` dependency) and `errors` (envelopes) serve them.
+- `routes/`: one APIRouter per Linkis service (user, entrance, jobhistory, filesystem,
+  datasource); `auth` (sessions, tokens, the `CurrentUser` dependency) and `errors`
+  (envelopes) serve them.
 - `jobs.JobManager`: queue, workers, states, logs, kill, retention; `store.TaskStore`: the
   SQLite job history; `engines/`: DuckDB, python, shell and the optional Spark engine.
+- `catalog/`: the engines' databases, tables and columns as a Hive metastore shows them, for
+  `routes/datasource` (`duckdb`/`spark` sources, `types` the Hive type spelling, `owners`
+  who created each table and when).
 - `dolphin/`: the `.dolphin` result files; `export`: CSV/xlsx downloads of them;
   `parallel.ordered_map`: the small thread pool both use.
 

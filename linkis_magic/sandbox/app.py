@@ -1,8 +1,9 @@
 """`create_app`: one sandbox gateway for one data directory, wired together.
 
-It builds the parts (`state.Gateway`: job history, engines, job manager, sessions), mounts
-the routers of `routes` under `/api/rest_j/v1`, installs the envelope error handlers of
-`errors`, and shuts the parts down with the app. Behaviour lives in those modules.
+It builds the parts (`state.Gateway`: job history, engines, job manager, sessions, the
+catalog of the engines' tables), mounts the routers of `routes` under `/api/rest_j/v1`,
+installs the envelope error handlers of `errors`, and shuts the parts down with the app.
+Behaviour lives in those modules.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from fastapi import FastAPI
 
 from linkis_magic.sandbox import dolphin
 from linkis_magic.sandbox.auth import Sessions
+from linkis_magic.sandbox.catalog import Catalog, Source
+from linkis_magic.sandbox.catalog.duckdb import DuckDBSource
+from linkis_magic.sandbox.catalog.owners import Owners
 from linkis_magic.sandbox.config import SandboxConfig
 from linkis_magic.sandbox.errors import PREFIX, install_handlers
 from linkis_magic.sandbox.jobs import JobManager
-from linkis_magic.sandbox.routes import entrance, filesystem, jobhistory, user
+from linkis_magic.sandbox.routes import datasource, entrance, filesystem, jobhistory, user
 from linkis_magic.sandbox.state import Gateway
 from linkis_magic.sandbox.store import TaskStore
 
@@ -36,14 +40,23 @@ def create_app(config: SandboxConfig) -> FastAPI:
     for sub in ("result", "log", "tmp"):
         (data_dir / sub).mkdir(exist_ok=True)
     store = TaskStore(data_dir / "jobhistory.sqlite3")
-    sql_engine = DuckDBEngine(data_dir / "sandbox.duckdb", demo_data=config.demo_data)
+    owners = Owners(data_dir / "catalog.sqlite3")
+    sql_engine = DuckDBEngine(
+        data_dir / "sandbox.duckdb", demo_data=config.demo_data, owners=owners
+    )
     engines: dict[str, Any] = {"sql": sql_engine, "python": PythonEngine(), "shell": ShellEngine()}
+    sources: list[Source] = [DuckDBSource(sql_engine.cursor)]
     closers = [sql_engine.close]
     if config.spark_master:
+        from linkis_magic.sandbox.catalog.spark import SparkSource
         from linkis_magic.sandbox.engines.spark import SparkEngine
 
-        spark_engine = engines["spark"] = SparkEngine(config.spark_master, data_dir / "spark")
+        spark_engine = engines["spark"] = SparkEngine(
+            config.spark_master, data_dir / "spark", owners=owners
+        )
+        sources.append(SparkSource(spark_engine.active_session))
         closers.append(spark_engine.close)
+    closers.append(owners.close)
     manager = JobManager(
         store,
         data_dir,
@@ -53,7 +66,14 @@ def create_app(config: SandboxConfig) -> FastAPI:
         retention_count=config.job_retention_count,
         engines=engines,
     )
-    gateway = Gateway(config, data_dir, store, manager, Sessions(config.session_timeout))
+    gateway = Gateway(
+        config,
+        data_dir,
+        store,
+        manager,
+        Sessions(config.session_timeout),
+        Catalog(sources, owners),
+    )
     threading.Thread(target=_warm_up, args=(gateway.tmp_dir,), daemon=True).start()
 
     @contextlib.asynccontextmanager
@@ -71,7 +91,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     )
     app.state.gateway = gateway
     install_handlers(app)
-    for module in (user, entrance, jobhistory, filesystem):
+    for module in (user, entrance, jobhistory, filesystem, datasource):
         app.include_router(module.router, prefix=PREFIX)
     return app
 

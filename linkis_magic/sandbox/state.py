@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
+from linkis_magic.sandbox.catalog import Catalog
 from linkis_magic.sandbox.config import SandboxConfig
 from linkis_magic.sandbox.jobs import JobManager
 from linkis_magic.sandbox.store import TaskStore
@@ -26,6 +27,8 @@ class Gateway:
     store: TaskStore
     manager: JobManager
     sessions: Sessions
+    catalog: Catalog
+    """Databases, tables and columns of the engines, for `routes/datasource.py`."""
 
     @property
     def instance(self) -> str:

@@ -1,7 +1,8 @@
 """The Linkis REST routes of the sandbox, one APIRouter per Linkis service.
 
 `user` (login, sessions), `entrance` (submit, status, progress, log, kill), `jobhistory`
-(task rows) and `filesystem` (result listings, pages, logs, downloads); `app.create_app`
+(task rows), `filesystem` (result listings, pages, logs, downloads) and `datasource` (the
+Hive metadata: databases, tables, columns); `app.create_app`
 mounts them under `errors.PREFIX`. Routes get the caller from `auth.CurrentUser` and the
 gateway's parts from `state.GatewayDep`; query parameters are read by hand, as Linkis's
 controllers do, so a bad one is an envelope with Linkis's message. This module holds the
