@@ -154,13 +154,6 @@ def check_said_once(view: Locator, state_name: str, summary: str) -> None:
     assert text.count(title) == 1, text
 
 
-def runner_binds_result_frames() -> bool:
-    """Whether `-o` binds ResultFrames yet (the magics wire it; see linkis_magic/display)."""
-    from linkis_magic.magics import _runner
-
-    return "ResultFrames" in inspect.getsource(_runner)
-
-
 class TestQuery:
     """A query shows a live widget, then its summary and the DataFrame."""
 
@@ -345,11 +338,6 @@ class TestFinishedView:
         nb.no_widget_errors()
 
 
-@pytest.mark.xfail(
-    not runner_binds_result_frames(),
-    reason="-o binds a plain list until the runner's _bind wraps the tables in ResultFrames",
-    strict=True,
-)
 class TestResultFrames:
     """`-o frames` with two table result sets shows two tables, each under its index."""
 
@@ -372,6 +360,7 @@ class TestResultFrames:
         expect(shown.nth(1).locator("table.dataframe")).to_contain_text("done")
         # the tables replace the text/plain list repr of DataFrames
         assert nb.output(1).locator('[data-mime-type="text/plain"]').count() == 0
+        nb.screenshot("result-frames", nb.cell(1))
         nb.run_cell(2)
         nb.wait_done(2)
         expect(nb.output(2)).to_contain_text("ResultFrames True 2 done")
