@@ -41,9 +41,11 @@ from linkis_magic.errors import (
     TransportError,
 )
 from linkis_magic.protocol import (
+    ENGINE_APPLICATION,
     EXPORT_ERROR_PREFIX,
     ColumnInfo,
     DirEntry,
+    EngineInfo,
     FileInfo,
     FilePage,
     JobStatus,
@@ -58,6 +60,7 @@ from linkis_magic.protocol import (
     parse_columns,
     parse_databases,
     parse_dir_tree,
+    parse_engines,
     parse_file_info,
     parse_file_page,
     parse_log,
@@ -117,6 +120,8 @@ class LinkisClient:
             retries=retries,
             session=session,
         )
+        #: whether this gateway answers progressWithResource (None until a job asks it)
+        self.resource_progress: bool | None = None
         self.timeout = self._transport.timeout
         self.verify = self._transport.verify
         self.retries = self._transport.retries
@@ -258,9 +263,14 @@ class LinkisClient:
         )
         return parse_status(env.data)
 
-    def progress(self, exec_id: str) -> Progress:
-        """``GET entrance/{execID}/progress``: overall fraction and per-stage task counts."""
-        env = self._transport.call("GET", self._exec_path(exec_id, "progress"))
+    def progress(self, exec_id: str, *, with_resources: bool = False) -> Progress:
+        """``GET entrance/{execID}/progress``: overall fraction and per-stage task counts.
+
+        ``with_resources`` asks ``progressWithResource`` instead (Linkis 1.1.1+, §14.1): the
+        same, plus the job's YARN applications when it holds any.
+        """
+        action = "progressWithResource" if with_resources else "progress"
+        env = self._transport.call("GET", self._exec_path(exec_id, action))
         return parse_progress(env.data)
 
     def log(
@@ -333,6 +343,23 @@ class LinkisClient:
             "endDate": check_epoch_ms(end, "end"),
         }
         return parse_task_page(self._transport.call("GET", "jobhistory/list", params=params).data)
+
+    # ------------------------------------------------------------------ engines
+
+    def engines(self) -> list[EngineInfo]:
+        """``GET linkisManager/listUserEngines``: the caller's engine connections (§14.2)."""
+        return parse_engines(self._transport.call("GET", "linkisManager/listUserEngines").data)
+
+    def kill_engine(self, instance: str) -> str:
+        """``POST linkisManager/killEngineConn`` (never resent): stop one of the caller's
+        engines; the gateway's message on success (§14.3). Another user's engine is refused
+        (status 1). Success means the stop was asked for: ``engines()`` shows when it is gone.
+        """
+        body = {"applicationName": ENGINE_APPLICATION, "instance": check_name(instance, "instance")}
+        env = self._transport.call(
+            "POST", "linkisManager/killEngineConn", json_body=body, resend=False
+        )
+        return env.message
 
     # ------------------------------------------------------------------ Hive metadata
 

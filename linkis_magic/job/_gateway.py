@@ -22,6 +22,8 @@ class JobGateway(ResultSource, Protocol):
 
     user: str | None
     creator: str
+    #: whether the gateway answers progressWithResource (None until a job has asked)
+    resource_progress: bool | None
 
     def submit_raw(self, body: Mapping[str, Any]) -> SubmitResult:
         """``entrance/submit``, sent once."""
@@ -34,8 +36,8 @@ class JobGateway(ResultSource, Protocol):
     ) -> JobStatus:
         """``entrance/{execID}/status``."""
 
-    def progress(self, exec_id: str) -> Progress:
-        """``entrance/{execID}/progress``."""
+    def progress(self, exec_id: str, *, with_resources: bool = False) -> Progress:
+        """``entrance/{execID}/progress`` (or ``progressWithResource``)."""
 
     def log(
         self,

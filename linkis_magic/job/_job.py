@@ -44,7 +44,7 @@ from linkis_magic.job._route import Route
 from linkis_magic.job._schedule import AuxSchedule, PollSchedule
 from linkis_magic.job._snapshot import JobSnapshot
 from linkis_magic.job._stop import KILL_GRACE, StopAttempt, stop
-from linkis_magic.protocol import JobStatus, Progress, StageProgress
+from linkis_magic.protocol import JobStatus, Progress, Resources, StageProgress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +114,7 @@ class Job:
         self._state: JobStatus | None = None
         self._progress = 0.0
         self._stages: tuple[StageProgress, ...] = ()
+        self._resources: Resources | None = None
         self._finished_elapsed: float | None = None
         self._results: dict[int | None, list[ResultSet]] = {}
         #: seconds wait()/results() keep retrying while the gateway is unreachable
@@ -155,11 +156,17 @@ class Job:
         return state
 
     def progress(self) -> Progress:
-        """Ask for overall progress and the per-stage list once."""
-        progress = self._route.progress()
+        """Ask for overall progress, the per-stage list and the job's YARN use."""
+        progress = self._route.progress() or self._route.progress()  # None: a probe, ask again
+        assert progress is not None
         with self._lock:
-            self._progress, self._stages = progress.progress, progress.stages
+            self._keep_progress(progress)
         return progress
+
+    def _keep_progress(self, progress: Progress) -> None:
+        self._progress, self._stages = progress.progress, progress.stages
+        if progress.resources is not None or not progress.stages:
+            self._resources = progress.resources
 
     def kill(self, *, timeout: float | None = None) -> None:
         """Ask the gateway to kill the job once (GET entrance/{execID}/kill?taskID=...).
@@ -204,6 +211,7 @@ class Job:
                 done=self._state is not None and self._state.is_terminal,
                 log_count=view.total,
                 notices=self._route.notices,
+                resources=self._resources,
             )
 
     # ------------------------------------------------------------------ waiting
@@ -339,8 +347,9 @@ class Job:
         if terminal:
             progress_changed = self._final_progress(state)
         elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
-            progress_changed = self._poll_progress()
-            aux.done("progress", now, progress_changed)
+            polled = self._poll_progress()
+            progress_changed = bool(polled)
+            aux.done("progress", now, polled is not False)  # None: ask again next tick
         else:
             progress_changed = False
         with self._lock:
@@ -348,15 +357,19 @@ class Job:
         noticed = len(self._route.notices) > notices
         return changed or new_lines > 0 or progress_changed or noticed, state
 
-    def _poll_progress(self) -> bool:
-        old = (self._progress, self._stages)
+    def _poll_progress(self) -> bool | None:
+        """Whether progress changed; None when this tick only probed the gateway (see
+        ``Route.progress``) and the next tick should ask again."""
+        old = (self._progress, self._stages, self._resources)
         try:
             prog = self._route.progress()
         except GatewayError:
             return False
+        if prog is None:
+            return None
         with self._lock:
-            self._progress, self._stages = prog.progress, prog.stages
-        return (prog.progress, prog.stages) != old
+            self._keep_progress(prog)
+        return (self._progress, self._stages, self._resources) != old
 
     def _final_progress(self, state: JobStatus) -> bool:
         """Read progress once more at the end, so stage rows show their final task counts.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkis_magic.protocol import JobStatus, StageProgress
+from linkis_magic.protocol import JobStatus, Resources, StageProgress
 
 __all__ = ["JobSnapshot"]
 
@@ -16,6 +16,7 @@ class JobSnapshot:
     ``new_log_lines`` are the lines after the cursor the caller passed to ``Job.snapshot``
     (``log_count`` is the cursor for the next call). ``notices`` are messages the user should
     see once, such as a gateway that can no longer route calls to the job's entrance.
+    ``resources`` are the YARN applications the job holds, when the gateway reports them.
     """
 
     exec_id: str | None
@@ -32,3 +33,4 @@ class JobSnapshot:
     done: bool
     log_count: int = 0
     notices: tuple[str, ...] = ()
+    resources: Resources | None = None

@@ -7,7 +7,7 @@ or a row count (jobhistory list), and JSON documents nested as JSON text (``para
 
 One module per part of the API: ``_envelope`` (replies and errors), ``_entrance`` (states,
 submit, status, progress, log), ``_jobhistory`` (task rows), ``_filesystem`` (result files),
-``_datasource`` (Hive databases, tables and columns).
+``_datasource`` (Hive databases, tables and columns), ``_manager`` (engines, YARN resources).
 """
 
 from linkis_magic.protocol._datasource import (
@@ -56,35 +56,49 @@ from linkis_magic.protocol._jobhistory import (
     parse_task_page,
     rebuild_exec_id,
 )
+from linkis_magic.protocol._manager import (
+    ENGINE_APPLICATION,
+    EngineInfo,
+    Resources,
+    YarnApp,
+    parse_engines,
+    parse_resources,
+)
 
 __all__ = [
+    "ENGINE_APPLICATION",
     "EXPORT_ERROR_PREFIX",
     "Column",
     "ColumnInfo",
     "DirEntry",
+    "EngineInfo",
     "Envelope",
     "FileInfo",
     "FilePage",
     "JobStatus",
     "LogChunk",
     "Progress",
+    "Resources",
     "StageProgress",
     "SubmitResult",
     "TableInfo",
     "TaskInfo",
     "TaskPage",
+    "YarnApp",
     "check_export_error",
     "is_error_line",
     "parse_catalog",
     "parse_columns",
     "parse_databases",
     "parse_dir_tree",
+    "parse_engines",
     "parse_envelope",
     "parse_file_info",
     "parse_file_page",
     "parse_log",
     "parse_open_log",
     "parse_progress",
+    "parse_resources",
     "parse_status",
     "parse_submit",
     "parse_tables",

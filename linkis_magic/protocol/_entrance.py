@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from linkis_magic.errors import ProtocolError
+from linkis_magic.protocol._manager import Resources, parse_resources
 from linkis_magic.protocol._values import need_dict, opt_float, opt_int, short
 
 
@@ -99,14 +100,16 @@ class StageProgress:
 
 @dataclass(frozen=True)
 class Progress:
-    """Overall progress (0.0-1.0) plus one entry per stage."""
+    """Overall progress (0.0-1.0), one entry per stage, and the job's YARN use if reported."""
 
     progress: float
     stages: tuple[StageProgress, ...] = ()
+    resources: Resources | None = None
 
 
 def parse_progress(data: Any) -> Progress:
-    """Read ``{progress, progressInfo}``; progress may be a number or a string."""
+    """Read ``{progress, progressInfo}`` (and the ``yarnMetrics`` of progressWithResource, §14.1);
+    progress may be a number or a string."""
     doc = need_dict(data, "the progress reply")
     stages = []
     for item in doc.get("progressInfo") or ():
@@ -121,7 +124,7 @@ def parse_progress(data: Any) -> Progress:
                 )
             )
     value = abs(opt_float(doc.get("progress")))
-    return Progress(progress=min(value, 1.0), stages=tuple(stages))
+    return Progress(progress=min(value, 1.0), stages=tuple(stages), resources=parse_resources(doc))
 
 
 @dataclass(frozen=True)

@@ -322,3 +322,74 @@ DEMO_SCHEMA: dict[str, dict[str, list[tuple[str, str]]]] = {
     },
     "sales": {"orders": [("order_id", "bigint"), ("total", "double"), ("day", "date")]},
 }
+
+
+def yarn_progress(*apps: tuple[str, int, int]) -> dict[str, Any]:
+    """``data`` of progressWithResource (§14.1): one YARN app per (id, memory GiB, cores),
+    or the top-level ``yarnResource: null`` without any."""
+    data: dict[str, Any] = {
+        "progress": 0.4,
+        "execID": EXEC_ID,
+        "progressInfo": [
+            {"id": "jobId-1(linkis-spark-1)", "succeedTasks": 4, "failedTasks": 0,
+             "runningTasks": 2, "totalTasks": 10}
+        ],
+    }  # fmt: skip
+    if not apps:
+        data["yarnResource"] = None
+        return data
+    data["yarnMetrics"] = {
+        "yarnResource": [
+            {"applicationId": app, "queueMemory": gib * 2**30, "queueCores": cores,
+             "queueInstances": 2, "jobStatus": "RUNNING", "queue": "root.analytics"}
+            for app, gib, cores in apps
+        ],
+        "corePercent": 0.06,
+        "memoryPercent": 0.3,
+        "coreRGB": "green",
+        "memoryRGB": "green",
+    }  # fmt: skip
+    return data
+
+
+def engine_node(
+    instance: str,
+    *,
+    engine_type: str = "spark-3.2.1",
+    owner: str = "alice",
+    status: str | None = "Unlock",
+    application: str = "linkis-cg-engineconn",
+) -> dict[str, Any]:
+    """One ``listUserEngines`` item (§14.2), with labels and a DriverAndYarn resource."""
+    used = {
+        "loadInstanceResource": {"memory": 2 * 2**30, "cores": 1, "instances": 1, "instance": 1},
+        "yarnResource": {"queueMemory": 4 * 2**30, "queueCores": 2, "queueInstances": 2,
+                         "queueName": "default", "applicationId": "application_1_0001"},
+    }  # fmt: skip
+    return {
+        "serviceInstance": {"applicationName": application, "instance": instance,
+                            "registryTimestamp": 0, "mappingPorts": None, "mappingHost": None},
+        "owner": owner,
+        "nodeStatus": status,
+        "labels": [
+            {"labelKey": "engineType", "stringValue": engine_type, "feature": "CORE",
+             "featureKey": "feature", "empty": False},
+            {"labelKey": "userCreator", "stringValue": f"{owner}-IDE", "feature": "CORE",
+             "featureKey": "feature", "empty": False, "user": owner, "creator": "IDE",
+             "modifiable": True},
+        ],
+        "nodeResource": {"id": 7, "resourceType": "DriverAndYarn", "maxResource": used,
+                         "minResource": used, "usedResource": used, "lockedResource": None,
+                         "expectedResource": None, "leftResource": None,
+                         "createTime": 1709279990000, "updateTime": 1709280030000},
+        "startTime": 1709280000000,
+        "updateTime": 1709280300000,
+        "ticketId": "0c7d0a4e-1f0e-4c1b-9a55-7a1d2f3e4b5c",
+        "mark": "process",
+        "nodeTaskInfo": {"runningTasks": 0, "pendingTasks": 0, "succeedTasks": 2,
+                         "failedTasks": 0, "tasks": 0},
+        "emnode": {"serviceInstance": {"applicationName": "linkis-cg-engineconnmanager",
+                                       "instance": "10.0.0.12:9102", "registryTimestamp": 0,
+                                       "mappingPorts": "null", "mappingHost": "null"},
+                   "owner": "hadoop"},
+    }  # fmt: skip

@@ -6,7 +6,7 @@ collects them in the order ``%linkis`` lists them.
 
 from __future__ import annotations
 
-from linkis_magic.magics.commands import jobs, sandbox, schema, session
+from linkis_magic.magics.commands import engines, jobs, sandbox, schema, session
 from linkis_magic.magics.commands._base import Command, Handler
 
 __all__ = ["Command", "Handler", "all_commands"]
@@ -14,5 +14,11 @@ __all__ = ["Command", "Handler", "all_commands"]
 
 def all_commands() -> dict[str, Command]:
     """Every line command by name (parsers are built fresh: they keep no state)."""
-    found = [*jobs.commands(), *schema.commands(), *session.commands(), *sandbox.commands()]
+    found = [
+        *jobs.commands(),
+        *schema.commands(),
+        *engines.commands(),
+        *session.commands(),
+        *sandbox.commands(),
+    ]
     return {c.name: c for c in found}
