@@ -14,15 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["ordered_map"]
+__all__ = ["default_workers", "ordered_map"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
+def default_workers() -> int:
+    """Threads `ordered_map` uses by default: up to 4, by CPU count."""
+    return min(4, os.cpu_count() or 1)
+
+
 def ordered_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int = 0) -> Iterator[_R]:
-    """`map(fn, items)` on `workers` threads (0: up to 4, by CPU count; 1: no threads)."""
-    workers = workers or min(4, os.cpu_count() or 1)
+    """`map(fn, items)` on `workers` threads (0: `default_workers()`; 1: no threads)."""
+    workers = workers or default_workers()
     if workers <= 1:
         yield from map(fn, items)
         return

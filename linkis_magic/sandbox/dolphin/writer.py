@@ -34,7 +34,7 @@ from linkis_magic.sandbox.dolphin.format import (
     render_value,
     text_record,
 )
-from linkis_magic.sandbox.parallel import ordered_map
+from linkis_magic.sandbox.parallel import default_workers, ordered_map
 
 
 @contextlib.contextmanager
@@ -107,6 +107,17 @@ def write_text(path: PathLike, lines: Iterable[str], *, type_code: int = TEXT) -
     return len(offsets)
 
 
+_MIN_SPLIT_ROWS = 16_384
+"""Smallest batch a mid-sized table is split into so that every thread gets one."""
+
+
+def _batch_rows(rows: int) -> int:
+    """Rows per batch: BATCH_ROWS, or fewer so a table of 100,000 rows still keeps every
+    `ordered_map` thread busy (and its exports, which read the columns sidecar's batches)."""
+    share = -(-rows // default_workers())
+    return min(BATCH_ROWS, max(_MIN_SPLIT_ROWS, share))
+
+
 def _rebatch(table: pa.Table, rows: int) -> Iterator[pa.RecordBatch]:
     """Batches of `rows` rows whatever the table's chunking (Spark hands over 10,000-row
     chunks): per-batch costs are paid a few times per million rows, and the columns sidecar
@@ -145,7 +156,7 @@ def write_arrow(path: PathLike, table: pa.Table | pa.RecordBatch) -> int:
         ):
             fh.write(MAGIC + int10(TABLE) + metadata_record(columns))
             pos = fh.tell()
-            batches = _rebatch(table, BATCH_ROWS)
+            batches = _rebatch(table, _batch_rows(table.num_rows))
             for batch, (records, ends, cells) in ordered_map(
                 lambda b: (b, encode_batch(b)), batches
             ):
