@@ -7,11 +7,18 @@ of it needs.
 """
 
 from linkis_magic.results._export import ExportedFile, ExportSummary, export_tables
-from linkis_magic.results._load import FAST_PATH_ROWS, ResultSet, load_results, table_files
+from linkis_magic.results._load import (
+    BIG_FILE_BYTES,
+    FAST_PATH_ROWS,
+    ResultSet,
+    load_results,
+    table_files,
+)
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import frame_from_rows
 
 __all__ = [
+    "BIG_FILE_BYTES",
     "FAST_PATH_ROWS",
     "NULL_VALUE",
     "PAGE_SIZE",

@@ -8,7 +8,9 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   :attr:`ResultSet.truncated` says when it cut something.
 * ``nullValue=LINKIS_NULL`` (1.5+) turns NULLs into JSON null; older servers send ``"NULL"``.
 * Tables with more than :data:`FAST_PATH_ROWS` rows take the CSV fast path (``_csv``), which
-  falls back to pages whenever the export does not match the result set.
+  falls back to pages whenever the export does not match the result set. A file the listing
+  says is over :data:`BIG_FILE_BYTES` starts with a one-row page (type and columns only), so
+  a big table's first page is not transferred twice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from linkis_magic._validate import check_int
-from linkis_magic.protocol import Column, result_index
+from linkis_magic.protocol import Column, DirEntry, result_index
 from linkis_magic.results._csv import CsvMismatch, load_csv
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import arrow_columns, frame_from_chunks
@@ -30,6 +32,7 @@ __all__ = ["FAST_PATH_ROWS", "ResultSet", "list_result_files", "load_results", "
 _log = logging.getLogger("linkis_magic.results")
 
 FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
+BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openFile page
 TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
 
 
@@ -60,20 +63,24 @@ def load_results(
     """
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
-    found = list_result_files(client, result_location)
-    loaded = (_load_one(client, path, index, limit) for index, path in found)
+    found = _result_entries(client, result_location)
+    loaded = (_load_one(client, entry, index, limit) for index, entry in found)
     return [rs for rs in loaded if rs is not None]
 
 
 def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
     """``(index, path)`` of every result file, in numeric order (Linkis lists ``_10`` before
     ``_2``, §10.9); an empty list when the directory does not exist."""
+    return [(index, entry.path) for index, entry in _result_entries(client, result_location)]
+
+
+def _result_entries(client: ResultSource, result_location: str) -> list[tuple[int, DirEntry]]:
     found = []
     for entry in client.dir_tree(result_location) or ():
         index = result_index(entry.name) if entry.is_leaf else None
         if index is not None:
-            found.append((index, entry.path))
-    return sorted(found)
+            found.append((index, entry))
+    return sorted(found, key=lambda item: item[0])
 
 
 def table_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
@@ -85,15 +92,25 @@ def table_files(client: ResultSource, result_location: str) -> list[tuple[int, s
     ]
 
 
-def _load_one(client: ResultSource, path: str, index: int, limit: int | None) -> ResultSet | None:
+def _load_one(
+    client: ResultSource, entry: DirEntry, index: int, limit: int | None
+) -> ResultSet | None:
+    path = entry.path
     page_size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit + 1))
-    first = client.open_file(path, page=1, page_size=page_size, null_value=NULL_VALUE)
+    # A big file is going to take the CSV path: its first page only needs to say the type
+    # and columns, not carry PAGE_SIZE rows that are read again from the export.
+    may_export = limit is None or limit >= FAST_PATH_ROWS
+    big = may_export and entry.size is not None and entry.size > BIG_FILE_BYTES
+    first_size = 1 if big else page_size
+    first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
     if not first.type and not first.rows:
         return None  # an empty file: the client already issued Linkis's 206 warning
+    rows = first.rows
     if first.type != "2":
-        return _load_text(client, path, index, first.type, first.rows, page_size, limit)
+        rows = _page_one(client, path, rows, first_size, page_size)
+        return _load_text(client, path, index, first.type, rows, page_size, limit)
     columns = tuple(first.columns)
-    if len(first.rows) >= page_size and (limit is None or limit >= FAST_PATH_ROWS):
+    if len(rows) >= first_size and may_export:
         total = client.file_info(path, page_size=-1).row_number
         want = total if limit is None else min(total, limit)
         if want > FAST_PATH_ROWS:
@@ -103,9 +120,24 @@ def _load_one(client: ResultSource, path: str, index: int, limit: int | None) ->
                 _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
             else:
                 return ResultSet(index, path, "2", frame, None, columns, want, total > want)
-    chunks, count, truncated = _read_pages(client, path, len(columns), first.rows, page_size, limit)
+    rows = _page_one(client, path, rows, first_size, page_size)
+    chunks, count, truncated = _read_pages(client, path, len(columns), rows, page_size, limit)
     frame = frame_from_chunks(columns, chunks)
     return ResultSet(index, path, "2", frame, None, columns, count, truncated)
+
+
+def _page_one(
+    client: ResultSource,
+    path: str,
+    rows: list[list[str | None]],
+    first_size: int,
+    page_size: int,
+) -> list[list[str | None]]:
+    """The rows of page 1 at ``page_size``: the first read's, unless it asked for fewer and
+    got them all (then there may be more)."""
+    if first_size == page_size or len(rows) < first_size:
+        return rows
+    return client.open_file(path, page=1, page_size=page_size, null_value=NULL_VALUE).rows
 
 
 def _read_pages(

@@ -10,12 +10,19 @@ import pytest
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import LinkisWarning
 from linkis_magic.protocol import Column
-from linkis_magic.results import FAST_PATH_ROWS, PAGE_SIZE, frame_from_rows, load_results
+from linkis_magic.results import (
+    BIG_FILE_BYTES,
+    FAST_PATH_ROWS,
+    PAGE_SIZE,
+    frame_from_rows,
+    load_results,
+)
 from tests.support.double import LinkisDouble
 from tests.support.scripts import RESULT_DIR, ResultFile, ResultServer
 
 OPEN = "filesystem/openFile"
 EXPORT = "filesystem/resultsetToExcel"
+INFO = "filesystem/fileInfo"
 
 
 def big_rows(n: int) -> list[list[str | None]]:
@@ -245,6 +252,57 @@ class TestCsvFastPath:
         assert pd.isna(rs.frame["id"][5])
         assert len(gw.calls("GET", EXPORT)) == 1
         assert [r.param("page") for r in gw.calls("GET", OPEN)] == ["1", "1"]
+
+    def test_a_big_file_opens_with_a_one_row_page(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """A file the listing says is big goes to the export: its first openFile page asks
+        for one row (type and columns), not PAGE_SIZE rows the export sends again."""
+        n = FAST_PATH_ROWS + 5000
+        rows = big_rows(n)
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES + 1))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert [r.param("pageSize") for r in gw.calls("GET", OPEN)] == ["1"]
+        assert len(gw.calls("GET", EXPORT)) == 1
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
+    def test_a_small_file_opens_with_a_full_page(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """Below BIG_FILE_BYTES one openFile call of PAGE_SIZE rows is the whole load."""
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(3000)))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert [r.param("pageSize") for r in gw.calls("GET", OPEN)] == [str(PAGE_SIZE)]
+        assert gw.calls("GET", INFO) == [] and rs.rows == 3000
+
+    def test_a_big_file_with_few_rows_reads_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """Wide rows make a big file of few rows: fileInfo says so and page 1 is read again
+        at PAGE_SIZE, then the rest, as for any small table."""
+        n = PAGE_SIZE + 10
+        rows = big_rows(n)
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES * 4))
+        (rs,) = load_results(client, RESULT_DIR)
+        calls = [(r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN)]
+        assert calls == [("1", "1"), ("1", str(PAGE_SIZE)), ("2", str(PAGE_SIZE))]
+        assert gw.calls("GET", EXPORT) == []
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
+    def test_a_big_file_whose_export_does_not_match_reads_full_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = FAST_PATH_ROWS + 10
+        rows = big_rows(n)
+        rows[9] = [rows[9][0], "tab\there", rows[9][2]]
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES * 2))
+        (rs,) = load_results(client, RESULT_DIR)
+        calls = [(r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN)]
+        pages = -(-n // PAGE_SIZE)
+        assert calls == [("1", "1")] + [(str(p), str(PAGE_SIZE)) for p in range(1, pages + 1)]
+        assert rs.frame is not None and rs.frame["name"][9] == "tab\there" and len(rs.frame) == n
 
     def test_limit_on_a_big_table_exports_only_the_limit(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer

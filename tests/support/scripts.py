@@ -100,6 +100,14 @@ class ResultFile:
     type: str = "2"
     legacy_null: bool = False  # a server before 1.5: NULL always comes back as "NULL"
     export_body: str | None = None  # override the CSV export (broken exports)
+    size: int | None = None  # bytes the listing reports; None: about what Linkis would write
+
+    def listed_size(self) -> int:
+        if self.size is not None:
+            return self.size
+        # a .dolphin record is two 10-digit lengths, one "n," per field and the fields
+        cells = sum(len(v or "NULL") + 3 for row in self.rows for v in row)
+        return 17 + 20 * len(self.rows) + cells
 
 
 class ResultServer:
@@ -126,7 +134,10 @@ class ResultServer:
             {
                 "name": path.rsplit("/", 1)[-1],
                 "path": path,
-                "properties": {"size": "100", "modifytime": "1704074460000"},
+                "properties": {
+                    "size": str(self.files[path].listed_size()),
+                    "modifytime": "1704074460000",
+                },
                 "children": None,
                 "isLeaf": True,
                 "parentPath": self.directory,
