@@ -17,7 +17,7 @@ from linkis_magic.errors import JobCancelled, JobFailed
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
-    from linkis_magic.protocol import StageProgress
+    from linkis_magic.protocol import Resources, StageProgress, YarnApp
     from linkis_magic.results import ResultSet
 
 LOG_TAIL_LINES = 20
@@ -40,6 +40,11 @@ BADGE_COLOURS = {
 }
 ERROR_COLOUR = "#c62828"
 NOTICE_COLOUR = "#8d6e00"
+# A share bar's colour by the job's share of its queue, at Linkis's own coreRGB/memoryRGB
+# thresholds (docs/linkis-protocol.md §14.1): calm up to half, amber up to 0.7, red beyond.
+SHARE_COLOURS = ((0.5, "#78909c"), (0.7, "#ef6c00"))
+SHARE_FULL_COLOUR = ERROR_COLOUR
+RESOURCES_STYLE = "font-size:90%;color:#424242;margin:2px 0"
 
 
 def format_elapsed(seconds: float) -> str:
@@ -265,6 +270,127 @@ def outcome_html(
     return esc(text)
 
 
+def format_gib(memory: int) -> str:
+    """Bytes as GiB with one decimal: ``2.0 GiB``, ``0.5 GiB``."""
+    return f"{max(memory, 0) / 2**30:.1f} GiB"
+
+
+def share_percent(share: float) -> str:
+    """A share of the queue (a fraction, possibly above 1) as ``25%``; ``<1%`` for a sliver."""
+    if not math.isfinite(share) or share <= 0:
+        return "0%"
+    whole = round(share * 100)
+    return "<1%" if whole < 1 else f"{whole}%"
+
+
+def app_text(app: YarnApp) -> str:
+    """One YARN application: ``queue default · 4 cores · 8.0 GiB · application_..._0001``."""
+    parts = [f"queue {app.queue}"] if app.queue else []
+    parts += [f"{app.cores} cores", format_gib(app.memory)]
+    if app.application_id:
+        parts.append(app.application_id)
+    return " · ".join(parts)
+
+
+def shares_text(resources: Resources) -> str:
+    """The job's share of its queue: ``25% of queue cores, 12% of memory`` ("" when unknown)."""
+    cores, memory = resources.core_share, resources.memory_share
+    if cores is not None and memory is not None:
+        return f"{share_percent(cores)} of queue cores, {share_percent(memory)} of memory"
+    if cores is not None:
+        return f"{share_percent(cores)} of queue cores"
+    if memory is not None:
+        return f"{share_percent(memory)} of queue memory"
+    return ""
+
+
+def total_text(resources: Resources) -> str:
+    """What all the job's applications hold together: ``total 6 cores · 12.0 GiB``."""
+    cores = sum(app.cores for app in resources.apps)
+    memory = sum(app.memory for app in resources.apps)
+    return f"total {cores} cores · {format_gib(memory)}"
+
+
+def resource_lines(resources: Resources | None) -> list[str]:
+    """The resource lines of the text display, one per YARN application ([] without any).
+
+    Linkis reports the queue shares for the whole job, not per application
+    (docs/linkis-protocol.md §14.1): with one
+    application they end its line; with several a last ``total`` line carries them.
+    """
+    if resources is None or not resources.apps:
+        return []
+    lines = [app_text(app) for app in resources.apps]
+    shares = shares_text(resources)
+    if len(lines) > 1:
+        lines.append(total_text(resources))
+    if shares:
+        lines[-1] += f" · {shares}"
+    return lines
+
+
+def share_colour(share: float) -> str:
+    for limit, colour in SHARE_COLOURS:
+        if share <= limit:
+            return colour
+    return SHARE_FULL_COLOUR
+
+
+def share_bar_html(kind: str, share: float | None) -> str:
+    """A small labelled bar of the job's share of the queue's ``kind`` ("cores"/"memory")."""
+    if share is None:
+        return ""
+    share = share if math.isfinite(share) and share > 0 else 0.0
+    text = share_percent(share)
+    width = min(share * 100, 100.0)
+    title = f"{text} of the queue's {kind}"
+    return (
+        f'<span class="linkis-share linkis-share-{esc(kind)}" title="{esc(title)}" '
+        f'style="white-space:nowrap;margin-left:0.8em">{esc(kind)} '
+        '<span style="display:inline-block;width:5em;height:6px;background:#e0e0e0;'
+        'vertical-align:middle">'
+        f'<span class="linkis-share-bar" style="display:block;height:6px;width:{width:.1f}%;'
+        f'background:{share_colour(share)}"></span></span> {esc(text)}</span>'
+    )
+
+
+def resources_html(resources: Resources | None) -> str:
+    """The rows inside ``.linkis-resources``: one ``.linkis-yarn-app`` per YARN application.
+
+    The queue's core and memory shares (the job's, §14.1) are two small bars at the end of
+    the application's row, or of a ``.linkis-yarn-total`` row when there are several
+    applications. "" without any application: no box, no heading.
+    """
+    if resources is None or not resources.apps:
+        return ""
+    rows = []
+    for app in resources.apps:
+        parts = [f"queue {esc(app.queue)}"] if app.queue else []
+        parts += [f"{app.cores} cores", esc(format_gib(app.memory))]
+        if app.application_id:
+            parts.append(
+                f'<span class="linkis-app-id" style="font-family:monospace">'
+                f"{esc(app.application_id)}</span>"
+            )
+        rows.append((" · ".join(parts), "linkis-yarn-app"))
+    if len(rows) > 1:
+        rows.append((esc(total_text(resources)), "linkis-yarn-total"))
+    bars = share_bar_html("cores", resources.core_share) + share_bar_html(
+        "memory", resources.memory_share
+    )
+    last_text, last_css = rows[-1]
+    rows[-1] = (last_text + bars, last_css)
+    return "".join(f'<div class="{css}">{text}</div>' for text, css in rows)
+
+
+def resources_block_html(resources: Resources | None) -> str:
+    """:func:`resources_html` in its ``.linkis-resources`` box ("" without any application)."""
+    rows = resources_html(resources)
+    if not rows:
+        return ""
+    return f'<div class="linkis-resources" style="{RESOURCES_STYLE}">{rows}</div>'
+
+
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -322,14 +448,16 @@ def summary_html(
     *,
     title: str = "",
     stages: Sequence[StageProgress] | None = None,
+    resources: Resources | None = None,
 ) -> str:
     """A static HTML card of the final state: what a saved notebook keeps instead of a widget.
 
     Uses the same CSS classes as the widget so browser tests can read either. ``stages``
     replaces ``snap.stages`` (the gateway may report none once a job has ended); a finished
-    job's stages never show running tasks (:func:`settle_stage`). The header carries title,
-    state, time and ids; the ``.linkis-summary`` line only the outcome (the complete one-line
-    summary is the output's ``text/plain``).
+    job's stages never show running tasks (:func:`settle_stage`). ``resources`` likewise
+    replaces ``snap.resources`` (the YARN applications last reported; none, no line). The
+    header carries title, state, time and ids; the ``.linkis-summary`` line only the outcome
+    (the complete one-line summary is the output's ``text/plain``).
     """
     state = state_name(snap)
     stages = settled_stages(snap.stages if stages is None else stages, state)
@@ -348,6 +476,7 @@ def summary_html(
             for s in stages
         )
         parts.append(f'<table style="font-size:90%">{rows}</table>')
+    parts.append(resources_block_html(snap.resources if resources is None else resources))
     tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
     if tail:
         opened = " open" if state != SUCCESS else ""

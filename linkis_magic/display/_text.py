@@ -11,6 +11,7 @@ from linkis_magic.display._base import JobDisplay
 from linkis_magic.display._format import (
     is_error_line,
     percent,
+    resource_lines,
     stage_short,
     state_name,
     status_line,
@@ -25,8 +26,8 @@ class TextDisplay(JobDisplay):
     """Plain progress lines on ``sys.stdout`` for frontends without widgets.
 
     Prints a line on every state change and at most every ``min_interval`` seconds while the
-    progress moves, every notice and every new log error line once as it arrives, and the final
-    summary.
+    progress moves, every notice and every new log error line once as it arrives, the YARN
+    applications the job holds whenever what they say changes, and the final summary.
     """
 
     min_interval = 5.0
@@ -43,6 +44,7 @@ class TextDisplay(JobDisplay):
         super().__init__(on_kill=on_kill, title=title, min_interval=min_interval, clock=clock)
         self._last_key: tuple[object, ...] | None = None
         self._notices_shown = 0
+        self._resources_shown: list[str] = []
 
     def _write(self, line: str) -> None:
         # Look sys.stdout up at each call: IPython and pytest swap it.
@@ -52,6 +54,11 @@ class TextDisplay(JobDisplay):
         for notice in snap.notices[self._notices_shown :]:
             self._write(f"  Note: {notice}")
         self._notices_shown = max(self._notices_shown, len(snap.notices))
+        lines = resource_lines(snap.resources)
+        if lines and lines != self._resources_shown:  # none reported: the last lines stand
+            self._resources_shown = lines
+            for line in lines:
+                self._write(f"  resources: {line}")
         errors = frozenset(snap.error_lines)
         for line in snap.new_log_lines:
             if is_error_line(line, errors):

@@ -1,11 +1,12 @@
 """WidgetDisplay: the live ipywidgets view of one job, and its static card when done.
 
 One composite ``VBox`` (children declared once, assigned whole, as in ipywidgets'
-``widget_templates.py``): state badge, overall bar, one row per Linkis stage, a log tail with
-error lines in red, a Kill button and a summary. When the job ends the cell's output is replaced
-in place by a static HTML card of the final state, so a saved notebook shows that card in every
-frontend instead of "Error displaying widget: model not found". ipywidgets is imported only when
-a widget display is built.
+``widget_templates.py``): state badge, overall bar, one row per Linkis stage, one line per YARN
+application the job holds (hidden when it holds none), a log tail with error lines in red, a
+Kill button and a summary. When the job ends the cell's output is replaced in place by a static
+HTML card of the final state, so a saved notebook shows that card in every frontend instead of
+"Error displaying widget: model not found". ipywidgets is imported only when a widget display
+is built.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from linkis_magic.display._format import (
     CANCELLED,
     FAILURES,
     LOG_TAIL_LINES,
+    RESOURCES_STYLE,
     SUCCESS,
     header_html,
     log_html,
     notices_html,
     outcome_html,
     percent,
+    resources_html,
     settle_stage,
     stage_counts,
     state_name,
@@ -36,7 +39,7 @@ from linkis_magic.display._format import (
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
-    from linkis_magic.protocol import StageProgress
+    from linkis_magic.protocol import Resources, StageProgress
     from linkis_magic.results import ResultSet
 
 
@@ -129,6 +132,7 @@ class WidgetDisplay(JobDisplay):
         self._plain = f"{title or 'Linkis job'}: submitted"
         self._handle: Any = None
         self._stage_rows: dict[str, _StageRow] = {}
+        self._resources: Resources | None = None
 
         self.header = widgets.HTML(value=header_html(None, title))
         self.header.add_class("linkis-state")
@@ -145,6 +149,9 @@ class WidgetDisplay(JobDisplay):
         self.overall.add_class("linkis-progress")
         self.stages = widgets.VBox([])
         self.stages.add_class("linkis-stages")
+        self.resources = widgets.HTML(value="")
+        self.resources.add_class("linkis-resources")
+        self.resources.layout.display = "none"  # no empty box while the job holds nothing
         self.log = widgets.HTML(value="")
         self.log.add_class("linkis-log")
         self.kill_button = widgets.Button(
@@ -169,6 +176,7 @@ class WidgetDisplay(JobDisplay):
                 self.notice,
                 widgets.HBox([self.overall, self.kill_button]),
                 self.stages,
+                self.resources,
                 self.log,
                 self.summary,
                 self.errors,
@@ -228,11 +236,21 @@ class WidgetDisplay(JobDisplay):
                     row.set(settled)
         if rows_changed:
             self.stages.children = tuple(r.box for r in self._stage_rows.values())
+        self._show_resources(snap.resources)
         tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
         self.log.value = log_html(tail, snap.error_lines) if tail else ""
         notices = notices_html(snap.notices)
         if self.notice.value != notices:
             self.notice.value = notices
+
+    def _show_resources(self, resources: Resources | None) -> None:
+        """One line per YARN application; the last ones reported stay once the gateway stops
+        reporting them (a finished job's progress may come without its metrics)."""
+        if resources is None or not resources.apps or resources == self._resources:
+            return
+        self._resources = resources
+        self.resources.value = f'<div style="{RESOURCES_STYLE}">{resources_html(resources)}</div>'
+        self.resources.layout.display = ""
 
     def _finish(
         self,
@@ -264,6 +282,7 @@ class WidgetDisplay(JobDisplay):
                         error,
                         title=self.title,
                         stages=[r.last for r in self._stage_rows.values() if r.last is not None],
+                        resources=self._resources,
                     ),
                 },
                 raw=True,

@@ -166,6 +166,8 @@ class TestQuery:
         expect(view).to_be_visible()
         expect(view.locator(".linkis-stage").first).to_be_visible()
         expect(view.locator(".linkis-log pre")).not_to_be_empty()
+        # the sandbox has no YARN: no resource line, not even an empty box
+        expect(view.locator(".linkis-resources")).to_be_hidden()
         nb.no_widget_errors()
         nb.wait_done(1)
         expect(state(nb, 1)).to_contain_text("Succeed")
@@ -174,6 +176,7 @@ class TestQuery:
         expect(card.locator(".linkis-summary")).to_contain_text("3 rows × 2 columns")
         check_said_once(card, "Succeed", "result 0: 3 rows × 2 columns")
         check_header_ids(card)
+        expect(card.locator(".linkis-resources")).to_have_count(0)
         nb.screenshot("widget-finished", nb.cell(1))
         assert log_text(card).strip(), "the log pane stayed empty"
         table = nb.output(1).locator("table.dataframe")

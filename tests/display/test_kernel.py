@@ -117,7 +117,7 @@ class TestSavedNotebook:
 
         box = models.job_box("failing")
         children = (models.get(c) for c in box["children"])
-        header, _notice, bar_row, stages, log, summary, _errors = children
+        header, _notice, bar_row, stages, _resources, log, summary, _errors = children
         assert ">Failed</span>" in header["state"]["value"]
         bar, kill = (models.get(c)["state"] for c in bar_row["state"]["children"])
         assert (bar["bar_style"], bar["value"]) == ("danger", 0.4)
@@ -152,7 +152,7 @@ class TestSavedNotebook:
         out = nb.cells[1].outputs[0]
         assert out["data"]["text/plain"] == "calm: Succeed in 0.6s | result 0: 3 rows × 2 columns"
         models = Models(nb.metadata.widgets[WIDGET_STATE]["state"])
-        header, _notice, _bar_row, stages, _log, summary, _errors = (
+        header, _notice, _bar_row, stages, _resources, _log, summary, _errors = (
             models.get(c)["state"] for c in models.job_box("calm")["children"]
         )
         assert summary["value"] == "result 0: 3 rows × 2 columns"

@@ -335,9 +335,12 @@ DEMO_SCHEMA: dict[str, dict[str, list[tuple[str, str]]]] = {
 }
 
 
-def yarn_progress(*apps: tuple[str, int, int]) -> dict[str, Any]:
+def yarn_progress(
+    *apps: tuple[str, int, int], core_share: float = 0.06, memory_share: float = 0.3
+) -> dict[str, Any]:
     """``data`` of progressWithResource (§14.1): one YARN app per (id, memory GiB, cores),
-    or the top-level ``yarnResource: null`` without any."""
+    or the top-level ``yarnResource: null`` without any; the shares are the job's fractions
+    of its queue (``corePercent`` / ``memoryPercent``)."""
     data: dict[str, Any] = {
         "progress": 0.4,
         "execID": EXEC_ID,
@@ -355,8 +358,8 @@ def yarn_progress(*apps: tuple[str, int, int]) -> dict[str, Any]:
              "queueInstances": 2, "jobStatus": "RUNNING", "queue": "root.analytics"}
             for app, gib, cores in apps
         ],
-        "corePercent": 0.06,
-        "memoryPercent": 0.3,
+        "corePercent": core_share,
+        "memoryPercent": memory_share,
         "coreRGB": "green",
         "memoryRGB": "green",
     }  # fmt: skip

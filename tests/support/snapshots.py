@@ -24,8 +24,10 @@ def make_snap(
     task_id: int | None = 17,
     notices: Sequence[str] = (),
     exec_id: str | None = "exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
+    resources: Any = None,
 ) -> Any:
-    """Build a JobSnapshot (stages are ``(id, succeeded, failed, running, total)``).
+    """Build a JobSnapshot (stages are ``(id, succeeded, failed, running, total)``;
+    ``resources`` from :func:`make_resources`).
 
     The default execID is well-formed (docs/linkis-protocol.md §3.1): short job id
     ``IDE_alice_spark_0`` after the application name and the 7-character instance.
@@ -48,6 +50,26 @@ def make_snap(
         err_desc=err_desc,
         done=status.is_terminal,
         notices=tuple(notices),
+        resources=resources,
+    )
+
+
+def make_resources(
+    *apps: tuple[str, str | None, float, int],
+    core_share: float | None = 0.25,
+    memory_share: float | None = 0.12,
+) -> Any:
+    """Build the Resources of a snapshot: one YarnApp per ``(application id, queue, memory GiB,
+    cores)``, and the job's shares of the queue as fractions (docs/linkis-protocol.md §14.1)."""
+    from linkis_magic.protocol import Resources, YarnApp
+
+    return Resources(
+        apps=tuple(
+            YarnApp(app_id, queue, int(gib * 2**30), cores, 2, "RUNNING")
+            for app_id, queue, gib, cores in apps
+        ),
+        core_share=core_share,
+        memory_share=memory_share,
     )
 
 
