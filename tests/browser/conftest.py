@@ -285,16 +285,31 @@ class Notebook:
         assert self.page.get_by_text("Error displaying widget").count() == 0
         assert self.page.locator(".jp-OutputArea-output pre", has_text="VBox(").count() == 0
 
-    def screenshot(self, name: str, target: Locator | None = None) -> None:
-        """Save `name`.png into LINKIS_SCREENSHOTS (when set): the README's pictures."""
+    def screenshot(self, name: str, *targets: Locator, margin: int = 8) -> None:
+        """Save `name`.png into LINKIS_SCREENSHOTS (when set): the README's pictures.
+
+        With targets, the picture is the smallest box around all of them (a cell and the
+        completer popup hanging below it), plus `margin` pixels; else the whole page.
+        """
         if self.shots is None:
             return
         self.shots.mkdir(parents=True, exist_ok=True)
-        self.page.mouse.move(0, 0)  # no hover highlight where the last click was (e.g. Kill)
-        if target is None:
-            self.page.screenshot(path=self.shots / f"{name}.png")
-        else:
-            target.screenshot(path=self.shots / f"{name}.png")
+        path = self.shots / f"{name}.png"
+        if not targets:
+            self.page.mouse.move(0, 0)  # no hover highlight where the last click was (Kill)
+            self.page.screenshot(path=path)
+            return
+        if len(targets) == 1:
+            self.page.mouse.move(0, 0)
+            targets[0].screenshot(path=path)
+            return
+        boxes = [box for box in (t.bounding_box() for t in targets) if box is not None]
+        left = min(b["x"] for b in boxes) - margin
+        top = min(b["y"] for b in boxes) - margin
+        right = max(b["x"] + b["width"] for b in boxes) + margin
+        bottom = max(b["y"] + b["height"] for b in boxes) + margin
+        clip = {"x": max(left, 0), "y": max(top, 0), "width": right - left, "height": bottom - top}
+        self.page.screenshot(path=path, clip=clip)  # type: ignore[arg-type]
 
 
 @dataclass
