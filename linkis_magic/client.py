@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -72,6 +72,9 @@ from linkis_magic.protocol import (
     parse_task,
     parse_task_page,
 )
+
+if TYPE_CHECKING:  # the results package imports pandas: only its type is needed here
+    from linkis_magic.results._source import BinaryWriter
 
 __all__ = ["API_PREFIX", "LinkisClient"]
 
@@ -444,7 +447,7 @@ class LinkisClient:
         path: str,
         *,
         file_type: str = "csv",
-        dest: str | os.PathLike[str] | IO[bytes] | None = None,
+        dest: str | os.PathLike[str] | BinaryWriter | None = None,
         limit: int = 0,
         null_value: str = "NULL",
         separator: str = ",",
@@ -508,7 +511,7 @@ def _sniff(chunks: Iterator[bytes]) -> bytes:
 
 
 def _write(
-    head: bytes, chunks: Iterable[bytes], dest: str | os.PathLike[str] | IO[bytes] | None
+    head: bytes, chunks: Iterable[bytes], dest: str | os.PathLike[str] | BinaryWriter | None
 ) -> bytes | int:
     if dest is None:
         return head + b"".join(chunks)
@@ -528,7 +531,7 @@ def _write(
     return _copy(head, chunks, dest)
 
 
-def _copy(head: bytes, chunks: Iterable[bytes], out: IO[bytes]) -> int:
+def _copy(head: bytes, chunks: Iterable[bytes], out: BinaryWriter) -> int:
     out.write(head)
     written = len(head)
     for chunk in chunks:

@@ -14,9 +14,10 @@ Why it is more than one download (docs/linkis-protocol.md §5.7, §10.15):
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,60 +52,39 @@ class CsvMismatch(Exception):
 def load_csv(
     client: ResultSource, path: str, columns: tuple[Column, ...], want: int
 ) -> pd.DataFrame:
-    """Stream the export, parse it in batches while it downloads, validate, type, patch NULLs.
+    """Stream the export, parse it in blocks while it downloads, validate, type, patch NULLs.
 
-    The download runs on a helper thread writing into a pipe that pyarrow's streaming CSV
-    reader consumes, so parsing overlaps the transfer and the CSV text is never held whole.
+    The download hands its bytes to a :class:`_BlockParser`: whole lines are cut into blocks
+    that a few threads parse and type in parallel while the next bytes arrive, and each typed
+    block is copied into the final column storage in order. The CSV text is never held whole.
     """
-    ncols = len(columns)
-    if ncols == 0:
+    if not columns:
         raise CsvMismatch("no columns")
-    # 1.7+ flattens newlines inside values to spaces unless asked not to; kept, they
-    # break the row count and we fall back instead of returning altered text.
-    options: dict[str, Any] = {"keep_newline": True}
-    read_fd, write_fd = os.pipe()
-    source = os.fdopen(read_fd, "rb", buffering=1 << 20)
-    sink_file = os.fdopen(write_fd, "wb", buffering=1 << 20)
-    failures: list[BaseException] = []
-
-    def download() -> None:
-        try:
-            client.export_result(
-                path,
-                file_type="csv",
-                dest=sink_file,
-                limit=want,
-                null_value=CSV_NULL,
-                separator=CSV_SEPARATOR,
-                **options,
-            )
-        except BaseException as exc:  # reported by the reading side below
-            failures.append(exc)
-        finally:
-            with contextlib.suppress(OSError):
-                sink_file.close()
-
-    thread = threading.Thread(target=download, name="linkis-csv-export", daemon=True)
-    thread.start()
+    parser = _BlockParser(columns, want)
     try:
-        try:
-            sinks, ambiguous, count = _parse_csv(source, columns, want)
-        except CsvMismatch:
-            source.close()  # unblocks the download (broken pipe) before we wait for it
-            thread.join()
-            if failures and not isinstance(failures[0], OSError):
-                raise CsvMismatch(f"export failed: {failures[0]}") from failures[0]
-            raise
+        client.export_result(
+            path,
+            file_type="csv",
+            dest=parser,
+            limit=want,
+            null_value=CSV_NULL,
+            separator=CSV_SEPARATOR,
+            # 1.7+ flattens newlines inside values to spaces unless asked not to; kept,
+            # they break the row count and we fall back instead of returning altered text.
+            keep_newline=True,
+        )
+        parser.close()
+    except CsvMismatch:
+        raise
+    except Exception as exc:
+        raise CsvMismatch(f"export failed: {exc}") from exc
     finally:
-        source.close()
-        thread.join()
-    if failures:
-        raise CsvMismatch(f"export failed: {failures[0]}") from failures[0]
-    if count != want:
-        raise CsvMismatch(f"CSV has {count} rows, fileInfo says {want}")
-    arrays: list[Any] = [sink.finish() for sink in sinks]
-    del sinks
-    patches = {i: pa.concat_arrays(a) for i, a in enumerate(ambiguous) if a}
+        parser.shutdown()
+    if parser.count != want:
+        raise CsvMismatch(f"CSV has {parser.count} rows, fileInfo says {want}")
+    arrays: list[Any] = [sink.finish() for sink in parser.sinks]
+    patches = {i: pa.concat_arrays(a) for i, a in enumerate(parser.ambiguous) if a}
+    del parser
     if patches:
         arrays = _patch_from_pages(client, path, columns, arrays, patches, want)
     frame = pd.DataFrame(
@@ -117,60 +97,148 @@ def load_csv(
     return result
 
 
-def _parse_csv(
-    source: Any, columns: tuple[Column, ...], want: int
-) -> tuple[list[_Sink], list[list[pa.Array]], int]:
-    """Check the header, then parse every line into the column sinks; count the rows."""
-    header = source.readline().rstrip(b"\n").rstrip(b"\r")
-    expected = "\t".join(c.name for c in columns).encode("utf-8")
-    if header != expected:
-        raise CsvMismatch(f"header {header[:200]!r} is not {expected[:200]!r}")
-    names = [f"c{i}" for i in range(len(columns))]
-    reader_options = pacsv.ReadOptions(column_names=names, block_size=4 << 20, encoding="utf8")
-    parse_options = pacsv.ParseOptions(
-        delimiter="\t",
-        quote_char=False,
-        escape_char=False,
-        double_quote=False,
-        newlines_in_values=False,
-        ignore_empty_lines=False,
-    )
-    sinks = [_Sink(kind_of(c.data_type), want) for c in columns]
-    # Numbers and dates are typed by the parser itself (Arrow's cast parsers, so the same
-    # values parse or fail as with a cast afterwards); the missing-value markers become
-    # nulls there. Text stays text: its markers are resolved below.
-    convert_options = pacsv.ConvertOptions(
-        column_types={
-            name: _PARSED_TYPES.get(sink.kind, pa.string())
-            for name, sink in zip(names, sinks, strict=True)
-        },
-        null_values=[*["NULL", ""], CSV_NULL],
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    ambiguous: list[list[pa.Array]] = [[] for _ in columns]
-    count = 0
-    try:
-        reader = pacsv.open_csv(
-            source,
-            read_options=reader_options,
-            parse_options=parse_options,
-            convert_options=convert_options,
+BLOCK_BYTES = 4 << 20  # CSV text parsed per task: whole lines, about this many bytes
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+_PARSE = pacsv.ParseOptions(
+    delimiter="\t",
+    quote_char=False,
+    escape_char=False,
+    double_quote=False,
+    newlines_in_values=False,
+    ignore_empty_lines=False,
+)
+
+_PARSED_TYPES = {"int": pa.int64(), "float": pa.float64(), "date": pa.date32()}
+"""Kinds the CSV reader converts while parsing (see `_BlockParser`)."""
+
+
+class _BlockParser:
+    """The file the export is written into: cuts whole-line blocks, parses them on threads.
+
+    ``write`` is called by the download with each chunk. The header line is checked first;
+    then every ~BLOCK_BYTES of whole lines go to a thread that parses and types them (numbers
+    and dates by the CSV reader itself, other kinds by a cast, sentinel cells found), while
+    the download goes on. Results are taken in order and copied into the column sinks, so at
+    most a few blocks are in memory. Any mismatch raises :class:`CsvMismatch` from ``write``,
+    which ends the download there.
+    """
+
+    def __init__(self, columns: tuple[Column, ...], want: int) -> None:
+        self.columns = columns
+        self.want = want
+        self.count = 0
+        self.names = [f"c{i}" for i in range(len(columns))]
+        self.sinks = [_Sink(kind_of(c.data_type), want) for c in columns]
+        self.ambiguous: list[list[pa.Array]] = [[] for _ in columns]
+        self.header = "\t".join(c.name for c in columns).encode("utf-8")
+        self._header_seen = False
+        self._buffer = bytearray()
+        self._pending: deque[Future[_Block]] = deque()
+        self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="linkis-csv")
+        # Numbers and dates are typed by the parser itself (Arrow's cast parsers, so the same
+        # values parse or fail as with a cast afterwards); the missing-value markers become
+        # nulls there. Text stays text: its markers are resolved after the download.
+        self._convert = pacsv.ConvertOptions(
+            column_types={
+                name: _PARSED_TYPES.get(sink.kind, pa.string())
+                for name, sink in zip(self.names, self.sinks, strict=True)
+            },
+            null_values=["NULL", "", CSV_NULL],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
         )
-        for batch in reader:
-            if count + batch.num_rows > want:
-                raise CsvMismatch(f"CSV has more than the {want} rows fileInfo reports")
-            for i, sink in enumerate(sinks):
-                col = batch.column(i)
-                if sink.kind == "string":
-                    hits = pc.equal(col, CSV_NULL)
-                    if pc.any(hits).as_py():
-                        ambiguous[i].append(pc.add(pc.indices_nonzero(hits), count))
-                sink.add(col, count)
-            count += batch.num_rows
-    except (pa.ArrowInvalid, CastFailed) as exc:
-        raise CsvMismatch(str(exc)[:300]) from exc
-    return sinks, ambiguous, count
+
+    # the file side, called by the download
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if not self._header_seen:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                if len(self._buffer) > len(self.header) + 2:
+                    raise CsvMismatch(
+                        f"header {bytes(self._buffer[:200])!r} is not {self.header[:200]!r}"
+                    )
+                return len(data)
+            header = bytes(self._buffer[:end]).rstrip(b"\r")
+            if header != self.header:
+                raise CsvMismatch(f"header {header[:200]!r} is not {self.header[:200]!r}")
+            del self._buffer[: end + 1]
+            self._header_seen = True
+        if len(self._buffer) >= BLOCK_BYTES:
+            cut = self._buffer.rfind(b"\n") + 1
+            if cut:
+                self._submit(bytes(self._buffer[:cut]))
+                del self._buffer[:cut]
+        return len(data)
+
+    def close(self) -> None:
+        """The download is complete: parse what is left and take every block."""
+        if not self._header_seen:
+            raise CsvMismatch("the export has no header line")
+        if self._buffer:
+            self._submit(bytes(self._buffer))
+            self._buffer.clear()
+        while self._pending:
+            self._take(self._pending.popleft().result())
+
+    def shutdown(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+    def _submit(self, block: bytes) -> None:
+        self._pending.append(self._pool.submit(self._parse, block))
+        while len(self._pending) > _WORKERS:
+            self._take(self._pending.popleft().result())
+
+    def _parse(self, block: bytes) -> _Block:
+        """On a worker thread: one block of whole lines -> typed column pieces."""
+        options = pacsv.ReadOptions(
+            column_names=self.names, use_threads=False, block_size=len(block) + 1
+        )
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(block),
+                read_options=options,
+                parse_options=_PARSE,
+                convert_options=self._convert,
+            )
+            pieces = [
+                sink.prepare(col.combine_chunks())
+                for sink, col in zip(self.sinks, table.columns, strict=True)
+            ]
+        except (pa.ArrowInvalid, CastFailed) as exc:
+            return _Block(0, [], str(exc)[:300])
+        return _Block(table.num_rows, pieces, None)
+
+    def _take(self, block: _Block) -> None:
+        """In order, on the download's thread: copy one parsed block into the sinks."""
+        if block.error is not None:
+            raise CsvMismatch(block.error)
+        if self.count + block.rows > self.want:
+            raise CsvMismatch(f"CSV has more than the {self.want} rows fileInfo reports")
+        for i, (sink, piece) in enumerate(zip(self.sinks, block.pieces, strict=True)):
+            if piece.hits is not None:
+                self.ambiguous[i].append(pc.add(piece.hits, self.count))
+            sink.put(piece, self.count)
+        self.count += block.rows
+
+
+@dataclass
+class _Piece:
+    """One column of one parsed block, ready to be copied into its sink."""
+
+    values: Any  # a NumPy array (numbers, booleans, dates) or an Arrow string array
+    mask: np.ndarray[Any, Any] | None = None  # missing values of an int/bool column
+    hits: pa.Array | None = None  # rows (in the block) of a text column holding CSV_NULL
+
+
+@dataclass
+class _Block:
+    rows: int
+    pieces: list[_Piece]
+    error: str | None
 
 
 _NUMPY_DTYPES = {
@@ -182,17 +250,14 @@ _NUMPY_DTYPES = {
 }
 
 
-_PARSED_TYPES = {"int": pa.int64(), "float": pa.float64(), "date": pa.date32()}
-"""Kinds the CSV reader converts while parsing (see `_parse_csv`)."""
-
-
 class _Sink:
     """Collects one column of the CSV stream straight into its final storage.
 
     Numbers, booleans and dates go into NumPy arrays allocated once for the known row count
-    (fileInfo), so the peak memory is the final frame plus one parsed batch; text stays Arrow
-    (what the pandas string dtype stores anyway); decimals are typed once at the end because
-    their scale is only known then.
+    (fileInfo), so the peak memory is the final frame plus a few parsed blocks; text stays
+    Arrow (what the pandas string dtype stores anyway); decimals are typed once at the end
+    because their scale is only known then. ``prepare`` runs on the parsing threads,
+    ``put`` in block order.
     """
 
     def __init__(self, kind: str, rows: int) -> None:
@@ -206,21 +271,34 @@ class _Sink:
             if kind in ("int", "bool"):
                 self.mask = np.zeros(rows, dtype=bool)
 
-    def add(self, col: pa.Array, offset: int) -> None:
+    def prepare(self, col: pa.Array) -> _Piece:
         if self.data is None:
-            self.chunks.append(col if self.kind == "string" else null_markers(col, CSV_NULL))
-            return
+            if self.kind != "string":
+                return _Piece(null_markers(col, CSV_NULL))
+            hits = pc.equal(col, CSV_NULL)
+            found = pc.indices_nonzero(hits) if pc.any(hits).as_py() else None
+            return _Piece(col, hits=found)
         if pa.types.is_string(col.type):
             typed = cast(self.kind, null_markers(col, CSV_NULL))
         elif self.kind == "date":
             typed = pc.cast(col, pa.timestamp("s"))
         else:
             typed = col  # typed by the CSV reader
-        end = offset + len(typed)
+        mask = None
         if self.mask is not None and typed.null_count:
-            self.mask[offset:end] = typed.is_null().to_numpy(zero_copy_only=False)
+            mask = typed.is_null().to_numpy(zero_copy_only=False)
             typed = typed.fill_null(False if self.kind == "bool" else 0)
-        self.data[offset:end] = typed.to_numpy(zero_copy_only=False)
+        return _Piece(typed.to_numpy(zero_copy_only=False), mask)
+
+    def put(self, piece: _Piece, offset: int) -> None:
+        if self.data is None:
+            self.chunks.append(piece.values)
+            return
+        end = offset + len(piece.values)
+        self.data[offset:end] = piece.values
+        if piece.mask is not None:
+            assert self.mask is not None
+            self.mask[offset:end] = piece.mask
 
     def finish(self) -> Any:
         if self.data is None:

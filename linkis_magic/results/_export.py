@@ -118,7 +118,7 @@ def export_tables(
                 size = source.export_result(
                     remote,
                     file_type=file_type,
-                    dest=sink,  # type: ignore[arg-type]  # a writable binary sink
+                    dest=sink,
                     limit=ALL_ROWS if limit is None else limit,
                     null_value=EXPORT_NULL,
                     **_xlsx_options(file_type),

@@ -8,14 +8,20 @@ satisfies it, and so would any object with these four methods.
 from __future__ import annotations
 
 import os
-from typing import IO, Protocol
+from typing import Protocol
 
 from linkis_magic.protocol import DirEntry, FileInfo, FilePage
 
-__all__ = ["NULL_VALUE", "PAGE_SIZE", "ResultSource"]
+__all__ = ["NULL_VALUE", "PAGE_SIZE", "BinaryWriter", "ResultSource"]
 
 PAGE_SIZE = 5000  # openFile rows per page (the Linkis default; accepted by every release)
 NULL_VALUE = "LINKIS_NULL"  # openFile: NULL cells come back as JSON null (1.5+, §5.3)
+
+
+class BinaryWriter(Protocol):
+    """Where a download can go: anything with ``write(bytes)``, such as an open binary file."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class ResultSource(Protocol):
@@ -37,7 +43,7 @@ class ResultSource(Protocol):
         path: str,
         *,
         file_type: str = "csv",
-        dest: str | os.PathLike[str] | IO[bytes] | None = None,
+        dest: str | os.PathLike[str] | BinaryWriter | None = None,
         limit: int = 0,
         null_value: str = "NULL",
         separator: str = ",",

@@ -17,6 +17,7 @@ from linkis_magic.results import (
     frame_from_rows,
     load_results,
 )
+from linkis_magic.results._csv import BLOCK_BYTES
 from tests.support.double import LinkisDouble
 from tests.support.scripts import RESULT_DIR, ResultFile, ResultServer
 
@@ -252,6 +253,46 @@ class TestCsvFastPath:
         assert pd.isna(rs.frame["id"][5])
         assert len(gw.calls("GET", EXPORT)) == 1
         assert [r.param("page") for r in gw.calls("GET", OPEN)] == ["1", "1"]
+
+    def test_an_export_of_many_blocks_is_parsed_in_order(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """Several parse blocks (cut at line ends, parsed on threads) land in row order, with
+        NULLs of every column where they were."""
+        n = 2 * BLOCK_BYTES // 25 + 1000  # ~27 bytes a line: three blocks
+        rows = big_rows(n)
+        for i in range(5, n, 49_999):
+            rows[i] = [None, rows[i][1], None]
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", EXPORT)) == 1 and len(gw.calls("GET", OPEN)) == 1
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
+    def test_a_bad_line_in_a_later_block_falls_back_to_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        n = BLOCK_BYTES // 25 + 1000  # two blocks
+        rows = big_rows(n)
+        rows[n - 3][1] = "a\ttab"
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", OPEN)) == 1 + -(-n // PAGE_SIZE)
+        assert rs.frame is not None and len(rs.frame) == n
+        assert rs.frame["name"][n - 3] == "a\ttab" and rs.frame["id"][n - 1] == n - 1
+
+    def test_a_header_longer_than_the_first_chunk(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The download's first chunk is a short sniff: a long header arrives in pieces."""
+        columns = [(f"a_rather_long_column_name_number_{i}", "int") for i in range(40)]
+        n = FAST_PATH_ROWS + 10
+        rows: list[list[str | None]] = [[str(i + j) for j in range(40)] for i in range(n)]
+        results.add(ResultFile("_0.dolphin", columns, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", EXPORT)) == 1 and len(gw.calls("GET", OPEN)) == 1
+        assert rs.frame is not None and rs.frame.shape == (n, 40)
+        assert rs.frame.iloc[-1, -1] == n - 1 + 39
 
     def test_a_big_file_opens_with_a_one_row_page(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
