@@ -78,7 +78,7 @@ if TYPE_CHECKING:  # the results package imports pandas: only its type is needed
 
 __all__ = ["API_PREFIX", "LinkisClient"]
 
-_CHUNK = 64 * 1024
+_CHUNK = 1 << 20  # download read size: big reads keep a 100 MB export cheap
 _SNIFF = len(EXPORT_ERROR_PREFIX.encode("utf-8")) + 64
 
 
