@@ -42,10 +42,23 @@ CREATE TABLE IF NOT EXISTS tasks (
     execution_code TEXT,
     params_json TEXT NOT NULL DEFAULT '{}',
     source_json TEXT NOT NULL DEFAULT '{}',
-    metrics TEXT NOT NULL DEFAULT '{}'
+    metrics TEXT NOT NULL DEFAULT '{}',
+    engine_instance TEXT,
+    ecm_instance TEXT,
+    ticket_id TEXT,
+    is_reuse INTEGER
 );
 CREATE INDEX IF NOT EXISTS tasks_user ON tasks (submit_user, created_time);
 """
+
+_ADDED = {
+    "engine_instance": "TEXT",
+    "ecm_instance": "TEXT",
+    "ticket_id": "TEXT",
+    "is_reuse": "INTEGER",
+}
+"""The engine a job ran on (§4.1 engineInstance, ecmInstance, ticketId, isReuse): columns newer
+than the first schema, added to an older history file of the data directory when it opens."""
 
 _COLUMNS = (
     "exec_id",
@@ -70,6 +83,7 @@ _COLUMNS = (
     "params_json",
     "source_json",
     "metrics",
+    *_ADDED,
 )
 
 
@@ -115,6 +129,10 @@ class TaskRow:
     params_json: str
     source_json: str
     metrics: str
+    engine_instance: str | None = None
+    ecm_instance: str | None = None
+    ticket_id: str | None = None
+    is_reuse: int | None = None
 
     def to_task(self) -> dict[str, Any]:
         """The jobhistory task object with every §4.1 key (numbers for ids and dates)."""
@@ -157,10 +175,10 @@ class TaskRow:
             "sourceTailor": "-".join(str(v) for v in source.values()),
             "metrics": self.metrics,
             "canRetry": failed and self.engine_start_time is None,
-            "isReuse": None,
-            "engineInstance": None,
-            "ecmInstance": None,
-            "ticketId": None,
+            "isReuse": None if self.is_reuse is None else bool(self.is_reuse),
+            "engineInstance": self.engine_instance,
+            "ecmInstance": self.ecm_instance,
+            "ticketId": self.ticket_id,
             "engineLogPath": None,
             "observeInfo": None,
             "subJobs": None,
@@ -175,6 +193,10 @@ class TaskStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(tasks)")}
+        for column, kind in _ADDED.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,44 @@ class TestTaskObject:
         assert task["strongerExecId"].startswith("exec_id018014linkis-cg-entrance127.0.0.1:9001")
         assert task["costTime"] == 250 and task["requestSpendTime"] == 200
         assert task["labels"] == [] and task["canRetry"] is False
+
+
+class TestEngineColumns:
+    """The engine a job ran on is kept (§4.1 engineInstance, isReuse, ticketId, ecmInstance),
+    also in a history file written before those columns existed."""
+
+    def test_engine_of_a_task(self, tmp_path: Path) -> None:
+        store = TaskStore(tmp_path / "h.sqlite3")
+        task_id = _row(store)
+        store.update(
+            task_id,
+            engine_instance="127.0.0.1:40001",
+            ecm_instance=INSTANCE,
+            ticket_id="t-1",
+            is_reuse=1,
+        )
+        row = store.get(task_id)
+        store.close()
+        assert row is not None
+        task = row.to_task()
+        assert task["engineInstance"] == "127.0.0.1:40001" and task["isReuse"] is True
+        assert task["ecmInstance"] == INSTANCE and task["ticketId"] == "t-1"
+
+    def test_older_history_file_gets_the_columns(self, tmp_path: Path) -> None:
+        path = tmp_path / "h.sqlite3"
+        store = TaskStore(path)
+        task_id = _row(store)
+        store.close()
+        db = sqlite3.connect(path)
+        for column in ("engine_instance", "ecm_instance", "ticket_id", "is_reuse"):
+            db.execute(f"ALTER TABLE tasks DROP COLUMN {column}")
+        db.commit()
+        db.close()
+        store = TaskStore(path)
+        old = store.get(task_id)
+        store.update(task_id, engine_instance="127.0.0.1:40002")
+        new = store.get(task_id)
+        store.close()
+        assert old is not None and old.to_task()["engineInstance"] is None
+        assert old.to_task()["isReuse"] is None
+        assert new is not None and new.to_task()["engineInstance"] == "127.0.0.1:40002"
