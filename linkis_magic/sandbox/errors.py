@@ -61,6 +61,12 @@ def linkis_error(code: int, desc: str, *, status: int = 1, instance: str = "") -
     return ApiError(status, message, {"errorMsg": error_msg})
 
 
+def operation_failed(reason: str, *, instance: str = "") -> ApiError:
+    """Any other exception of a backend controller (§1.3): status 1, errorMsg errCode 0."""
+    data = linkis_error(0, reason, instance=instance).data
+    return ApiError(1, f"operation failed(操作失败)s！the reason(原因)：{reason}", data)
+
+
 def envelope(
     method: str | None, status: int, message: str, data: Any = None, **headers: str
 ) -> JSONResponse:

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from linkis_magic.sandbox.auth import CurrentUser
 from linkis_magic.sandbox.errors import ApiError, envelope, linkis_error
 from linkis_magic.sandbox.jobs import Job
-from linkis_magic.sandbox.routes import query_bool, query_int, split_log
+from linkis_magic.sandbox.routes import json_body, query_bool, query_int, split_log
 from linkis_magic.sandbox.state import Gateway, GatewayDep
 
 router = APIRouter()
@@ -193,27 +193,16 @@ def submit_job(gateway: Gateway, user: str, body: dict[str, Any]) -> dict[str, A
     return {"execID": job.exec_id, "taskID": job.task_id}
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError:
-        raise ApiError(1, "request body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(1, "request body must be a JSON object")
-    return body
-
-
 @router.post("/entrance/submit")
 async def submit(request: Request, user: CurrentUser, gateway: GatewayDep) -> JSONResponse:
-    body = await _json_body(request)
+    body = await json_body(request)
     data = await run_in_threadpool(submit_job, gateway, user, body)
     return envelope("/api/entrance/submit", 0, "OK", data)
 
 
 @router.post("/entrance/execute")
 async def execute(request: Request, user: CurrentUser, gateway: GatewayDep) -> JSONResponse:
-    body = await _json_body(request)
+    body = await json_body(request)
     data = await run_in_threadpool(submit_job, gateway, user, body)
     return envelope("/api/entrance/execute", 0, "OK", data)
 
@@ -343,7 +332,7 @@ def kill(exec_id: str, request: Request, user: CurrentUser, gateway: GatewayDep)
 async def kill_jobs(
     exec_id: str, request: Request, user: CurrentUser, gateway: GatewayDep
 ) -> JSONResponse:
-    body = await _json_body(request)
+    body = await json_body(request)
     ids, task_ids = body.get("idList"), body.get("taskIDList")
     if not isinstance(ids, list) or not isinstance(task_ids, list) or len(ids) != len(task_ids):
         raise ApiError(1, "idList and taskIDList must be arrays of the same length")
