@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="finished jobs held in memory at most (default 1000)",
     )
     parser.add_argument(
+        "--engine-idle-timeout",
+        type=_positive,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds a user's engine (DuckDB connection, Python process, Spark session) stays "
+        "alive without a job before it stops; its next job starts a new one (default 600; 0 "
+        "stops it as soon as its job ends)",
+    )
+    parser.add_argument(
         "--spark-master",
         default=None,
         metavar="URL",
@@ -193,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             instance=f"{args.host}:{port}",
             demo_data=not args.no_demo_data,
             spark_master=args.spark_master,
+            engine_idle_timeout=args.engine_idle_timeout,
         )
     )
     shown_host = f"[{args.host}]" if sock.family == socket.AF_INET6 else args.host

@@ -1,7 +1,8 @@
 """`create_app`: one sandbox gateway for one data directory, wired together.
 
-It builds the parts (`state.Gateway`: job history, engines, job manager, sessions, the
-catalog of the engines' tables), mounts the routers of `routes` under `/api/rest_j/v1`,
+It builds the parts (`state.Gateway`: job history, engines and their engine connections, job
+manager, sessions, the catalog of the engines' tables), mounts the routers of `routes` under
+`/api/rest_j/v1`,
 installs the envelope error handlers of `errors`, and shuts the parts down with the app.
 Behaviour lives in those modules.
 """
@@ -22,9 +23,17 @@ from linkis_magic.sandbox.catalog import Catalog, Source
 from linkis_magic.sandbox.catalog.duckdb import DuckDBSource
 from linkis_magic.sandbox.catalog.owners import Owners
 from linkis_magic.sandbox.config import SandboxConfig
+from linkis_magic.sandbox.engineconns import EngineConns
 from linkis_magic.sandbox.errors import PREFIX, install_handlers
 from linkis_magic.sandbox.jobs import JobManager
-from linkis_magic.sandbox.routes import datasource, entrance, filesystem, jobhistory, user
+from linkis_magic.sandbox.routes import (
+    datasource,
+    entrance,
+    filesystem,
+    jobhistory,
+    linkismanager,
+    user,
+)
 from linkis_magic.sandbox.state import Gateway
 from linkis_magic.sandbox.store import TaskStore
 
@@ -57,6 +66,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         sources.append(SparkSource(spark_engine.active_session))
         closers.append(spark_engine.close)
     closers.append(owners.close)
+    engineconns = EngineConns(engines, config.instance, idle_timeout=config.engine_idle_timeout)
     manager = JobManager(
         store,
         data_dir,
@@ -64,7 +74,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         workers=config.workers,
         retention_seconds=config.job_retention,
         retention_count=config.job_retention_count,
-        engines=engines,
+        engineconns=engineconns,
     )
     gateway = Gateway(
         config,
@@ -73,6 +83,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         manager,
         Sessions(config.session_timeout),
         Catalog(sources, owners),
+        engineconns,
     )
     threading.Thread(target=_warm_up, args=(gateway.tmp_dir,), daemon=True).start()
 
@@ -80,6 +91,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         manager.shutdown()
+        engineconns.shutdown()
         for close in closers:
             close()
         store.close()
@@ -91,7 +103,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     )
     app.state.gateway = gateway
     install_handlers(app)
-    for module in (user, entrance, jobhistory, filesystem, datasource):
+    for module in (user, entrance, jobhistory, filesystem, datasource, linkismanager):
         app.include_router(module.router, prefix=PREFIX)
     return app
 

@@ -20,3 +20,6 @@ class SandboxConfig:
     instance: str = "127.0.0.1:9001"
     demo_data: bool = True
     spark_master: str | None = None
+    engine_idle_timeout: float = 600.0
+    """Seconds an engine connection may stay idle before it stops (docs/linkis-protocol.md
+    §14.2); 0 stops it as soon as its job ends."""

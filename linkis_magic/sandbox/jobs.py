@@ -1,8 +1,10 @@
 """Job lifecycle of the sandbox: queue, worker pool, states, per-job log, progress, kill.
 
 States follow Linkis (docs/linkis-protocol.md §3.4): Inited on submit, Scheduled when a
-worker takes the job, Running while the engine runs it, then Succeed / Failed / Cancelled.
-Every transition is persisted to the `TaskStore` so jobhistory sees it.
+worker takes the job (it then gets its engine from `engineconns.EngineConns`, reused or
+started, §14.2), Running while the engine runs it, then Succeed / Failed / Cancelled. Every
+transition is persisted to the `TaskStore` so jobhistory sees it, and so is the engine
+(`engineInstance`, `isReuse`, §4.1). A job whose engine is killed ends Cancelled (§14.3).
 
 Like Linkis's entrance, the manager holds jobs in memory only for a while: finished jobs are
 forgotten after `retention_seconds` or when more than `retention_count` finished jobs are
@@ -26,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from linkis_magic.sandbox.engineconns import EngineConn, EngineConns, EngineKey
 from linkis_magic.sandbox.engines import (
     PYTHON_RUN_TYPES,
     SHELL_RUN_TYPES,
     SQL_ENGINES,
     SQL_RUN_TYPES,
-    Engine,
     EngineError,
     JobContext,
 )
@@ -118,14 +120,14 @@ class JobManager:
         workers: int = 4,
         retention_seconds: float = 3600.0,
         retention_count: int = 1000,
-        engines: Mapping[str, Engine],
+        engineconns: EngineConns,
     ) -> None:
         self.store = store
         self.data_dir = data_dir
         self.instance = instance
         self.retention_seconds = retention_seconds
         self.retention_count = retention_count
-        self._engines = dict(engines)
+        self.engineconns = engineconns
         self._jobs: dict[str, Job] = {}
         self._by_task: dict[int, Job] = {}
         self._lock = threading.Lock()
@@ -344,8 +346,8 @@ class JobManager:
             job.started = True
         self._set_state(job, "Scheduled")
         job.log("INFO", f"Job {job.exec_id} is scheduled on {self.instance}")
-        engine = self._pick_engine(job)
-        if engine is None:
+        kind = self._pick_engine(job)
+        if kind is None:
             self._finish(
                 job,
                 "Failed",
@@ -354,31 +356,75 @@ class JobManager:
                 f"{job.run_type!r}: use runType sql/hql/jdbc (DuckDB), python or shell",
             )
             return
-        self._set_state(job, "Running", engine_start_time=now_ms())
-        job.log("INFO", f"Job {job.exec_id} is running ({job.engine}, runType {job.run_type})")
+        key = EngineKey(job.user, job.creator, job.engine, job.engine_version, kind)
         try:
-            engine.run(job.ctx)
+            conn, reused = self.engineconns.acquire(
+                key, job.log, lambda reason: self._interrupt(job, reason)
+            )
         except EngineError as exc:
-            if job.ctx.cancelled:
-                self._finish(job, "Cancelled", 31001, "Job is killed by user")
-            else:
-                self._finish(job, "Failed", exc.code, exc.desc)
+            self._finish(job, *self._outcome(job, exc))
             return
-        if job.ctx.cancelled:
-            self._finish(job, "Cancelled", 31001, "Job is killed by user")
-        else:
-            self._finish(job, "Succeed", 0, "")
+        outcome = ("Failed", 10000, "internal sandbox error")
+        try:
+            self.store.update(
+                job.task_id,
+                engine_instance=conn.instance,
+                ecm_instance=self.engineconns.ecm_instance,
+                ticket_id=conn.ticket_id,
+                is_reuse=int(reused),
+            )
+            outcome = self._execute(job, conn)
+        finally:
+            # the engine is idle again before the job's end is visible: the next job reuses it
+            self.engineconns.release(conn, job.log, succeeded=outcome[0] == "Succeed")
+        self._finish(job, *outcome)
 
-    def _pick_engine(self, job: Job) -> Engine | None:
-        if job.engine == "spark" and "spark" in self._engines:
-            return self._engines["spark"]  # --spark-master: every spark-* job runs on Spark
+    def _execute(self, job: Job, conn: EngineConn) -> tuple[str, int, str]:
+        """Run the job on its engine: (state, errCode, errDesc)."""
+        assert job.ctx is not None and conn.session is not None
+        if job.ctx.cancelled:
+            return self._outcome(job, None)
+        self._set_state(job, "Running", engine_start_time=now_ms())
+        job.log(
+            "INFO",
+            f"Job {job.exec_id} is running ({job.engine}, runType {job.run_type}) on engine "
+            f"{conn.instance}",
+        )
+        try:
+            conn.session.run(job.ctx)
+        except EngineError as exc:
+            return self._outcome(job, exc)
+        return self._outcome(job, None)
+
+    @staticmethod
+    def _outcome(job: Job, exc: EngineError | None) -> tuple[str, int, str]:
+        assert job.ctx is not None
+        if job.ctx.cancelled:
+            return "Cancelled", 31001, "Job is killed by user"
+        if exc is not None:
+            return "Failed", exc.code, exc.desc
+        return "Succeed", 0, ""
+
+    def _interrupt(self, job: Job, reason: str) -> None:
+        """The job's engine is being stopped under it (§14.3): the job ends Cancelled."""
+        assert job.ctx is not None
+        job.log("WARN", f"Job {job.exec_id} is killed: {reason}")
+        job.ctx.cancel()
+
+    def _pick_engine(self, job: Job) -> str | None:
+        """Which sandbox engine runs the job (`EngineKey.kind`), or None."""
+        kinds = self.engineconns.kinds
+        if job.engine == "spark" and "spark" in kinds:
+            return "spark"  # --spark-master: every spark-* job runs on Spark
         if job.run_type in SQL_RUN_TYPES and job.engine in SQL_ENGINES:
-            return self._engines.get("sql")
-        if job.run_type in PYTHON_RUN_TYPES:
-            return self._engines.get("python")
-        if job.run_type in SHELL_RUN_TYPES:
-            return self._engines.get("shell")
-        return None
+            kind = "sql"
+        elif job.run_type in PYTHON_RUN_TYPES:
+            kind = "python"
+        elif job.run_type in SHELL_RUN_TYPES:
+            kind = "shell"
+        else:
+            return None
+        return kind if kind in kinds else None
 
     def _finish(self, job: Job, state: str, err_code: int, err_desc: str) -> None:
         if state == "Failed":

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from linkis_magic.sandbox.catalog import Catalog
 from linkis_magic.sandbox.config import SandboxConfig
+from linkis_magic.sandbox.engineconns import EngineConns
 from linkis_magic.sandbox.jobs import JobManager
 from linkis_magic.sandbox.store import TaskStore
 
@@ -29,6 +30,8 @@ class Gateway:
     sessions: Sessions
     catalog: Catalog
     """Databases, tables and columns of the engines, for `routes/datasource.py`."""
+    engineconns: EngineConns
+    """The users' engine connections, for `routes/linkismanager.py` (the job manager's too)."""
 
     @property
     def instance(self) -> str:

@@ -7,12 +7,14 @@ settings (session timeout, job retention, one worker) through tests.support.sand
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from tests.sandbox.nodes import ENGINECONN, REUSED, STARTED, label
 from tests.support.sandbox import SandboxProcess, start_sandbox
 from tests.support.wait import wait_until
 
@@ -95,6 +97,32 @@ class Api:
 
         return wait_until(lines_with_needle, what=f"{needle!r} in the log of {job['execID']}")
 
+    def engines(self, creator: str | None = None) -> list[dict[str, Any]]:
+        """listUserEngines' items (docs/linkis-protocol.md §14.2), only those of `creator`
+        when given (tests isolate their engines by creator)."""
+        reply = self.get("/linkisManager/listUserEngines")
+        assert reply.status_code == 200, reply.text
+        items: list[dict[str, Any]] = reply.json()["data"]["engines"]
+        if creator is None:
+            return items
+        wanted = f"{self.user}-{creator}"
+        return [e for e in items if label(e, "userCreator")["stringValue"] == wanted]
+
+    def kill_engine(self, instance: str, application_name: Any = ENGINECONN) -> requests.Response:
+        """killEngineConn (§14.3) with the body the Java SDK sends."""
+        body = {"applicationName": application_name, "instance": instance}
+        return self.post("/linkisManager/killEngineConn", body)
+
+    def engine_of(self, job: dict[str, Any]) -> tuple[str, bool]:
+        """(instance, reused) from the job's log: "Starting engine I" or "reusing engine I"."""
+        lines = self.wait_for_log(job, " engine ")
+        for line in lines:
+            for pattern, reused in ((STARTED, False), (REUSED, True)):
+                match = pattern.search(line)
+                if match:
+                    return match.group(1), reused
+        raise AssertionError(f"no engine line in the log of {job['execID']}: {lines}")
+
     def result_paths(self, job: dict[str, Any]) -> list[str]:
         location = self.task(job["taskID"])["resultLocation"]
         tree = self.get("/filesystem/getDirFileTrees", path=location).json()["data"]
@@ -134,6 +162,20 @@ def bob(sandbox: SandboxProcess, login: Callable[..., Api]) -> Api:
 def anonymous(sandbox: SandboxProcess, login: Callable[..., Api]) -> Api:
     """A session that never logged in."""
     return login(sandbox, None)
+
+
+@pytest.fixture(scope="session")
+def alive() -> Callable[[int], bool]:
+    """`alive(pid)`: whether a process with that pid still exists."""
+
+    def check(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    return check
 
 
 @pytest.fixture(scope="session")

@@ -60,3 +60,24 @@ class TestCommandLine:
         )
         assert result.returncode == 2
         assert "NAME:PASSWORD" in result.stderr
+
+    def test_help_documents_the_engine_idle_timeout(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "linkis_magic.sandbox", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0
+        assert "--engine-idle-timeout SECONDS" in result.stdout
+        assert "default 600" in " ".join(result.stdout.split())
+
+    def test_negative_engine_idle_timeout_is_a_usage_error(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "linkis_magic.sandbox", "--engine-idle-timeout", "-1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert "--engine-idle-timeout" in result.stderr

@@ -1,14 +1,19 @@
 """Engines of the sandbox: what runs a job's code, and the context they run it in.
 
-An engine gets a `JobContext` (code, labels, variables, where to write result sets, how to log
-and report progress, how to learn about a kill) and either returns (Succeed), raises
-`EngineError` (Failed with errCode/errDesc, as Linkis persists them) or notices the kill and
-returns/raises (the job manager turns that into Cancelled).
+An `Engine` is a kind of engine (DuckDB, python, shell, Spark); `Engine.open` starts what one
+engine connection holds, an `EngineSession` (a DuckDB connection, a Python process, a Spark
+session), which `engineconns.EngineConns` keeps for one user's jobs of one engineType and
+releases with `EngineSession.close` (docs/linkis-protocol.md §14.2, §14.3).
+
+A session runs one job at a time: it gets a `JobContext` (code, labels, variables, where to
+write result sets, how to log and report progress, how to learn about a kill) and either
+returns (Succeed), raises `EngineError` (Failed with errCode/errDesc, as Linkis persists them)
+or notices the kill and returns/raises (the job manager turns that into Cancelled).
 
 Error code families follow Linkis's `linkis_ps_error_code` table (docs/linkis-protocol.md §9): 41xxx
 database/table/column not found, 42xxx SQL semantic/parse errors, 43xxx Python errors,
 44xxx shell errors, 91xxx variable errors, 30010 code empty after preprocessing,
-31002 no engine for the requested engineType/runType.
+31002 no engine for the requested engineType/runType, 21002 an engine that could not start.
 """
 
 from __future__ import annotations
@@ -95,10 +100,63 @@ class JobContext:
         return self.result_dir / f"_{index}.dolphin"
 
 
-class Engine(Protocol):
-    """Runs one job synchronously on a worker thread."""
+NOMINAL_MEMORY = 1 << 30
+"""What an engine is said to hold when its own use cannot be measured: 1 GiB (with 1 core),
+Linkis's default request for its Python and shell engines."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What an engine holds, for §14.2's `LoadInstance` resources: the amount it asked for
+    (`memory` bytes, `cores`) and the memory it really uses where that can be measured."""
+
+    memory: int = NOMINAL_MEMORY
+    cores: int = 1
+    used_memory: int | None = None
+    """Measured resident memory in bytes, or None (then the request is reported as used)."""
+
+
+def resident_memory(pid: int | None) -> int | None:
+    """The resident set size of process `pid` in bytes (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class EngineSession(Protocol):
+    """What one engine connection holds; runs its jobs one at a time, on worker threads."""
+
+    pid: int | None
+    """The process that holds it (the `identifier` of §14.2)."""
 
     def run(self, ctx: JobContext) -> None: ...
+
+    def alive(self) -> bool:
+        """False once what it holds is gone (closed, or its process exited)."""
+        ...
+
+    def footprint(self) -> Footprint: ...
+
+    def close(self) -> None:
+        """Release everything it holds; idempotent, callable from any thread, also while a
+        job runs (whose kill callbacks the caller has fired first)."""
+        ...
+
+
+class Engine(Protocol):
+    """A kind of engine: starts the sessions engine connections hold."""
+
+    def open(self, log: LogFn) -> EngineSession:
+        """Start a new session (`log` reaches the job that asked for it); EngineError if it
+        cannot start."""
+        ...
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,16 +3,21 @@
 A Spark or Hive cell is parsed with sqlglot in the dialect its engineType implies and
 generated as DuckDB SQL, one statement at a time; each statement that returns rows becomes
 its own result set (`_0.dolphin`, `_1.dolphin`, …) like Linkis's SQL engines. Tables live in
-one DuckDB file in the data directory, so a table created by one cell is visible to the next.
+one DuckDB file in the data directory, so a table created by one cell is visible to the next,
+whoever runs it.
 
 Progress: one progressInfo entry per statement, id `statement_<n>`, totalTasks 100 and
 succeedTasks = DuckDB's `query_progress()` percentage (100 when the statement is done,
 runningTasks = the rest while it runs, failedTasks = the rest if it failed). The overall
 progress is the mean over statements. DuckDB only reports progress with
 `enable_progress_bar` on and `progress_bar_time` 0 on the connection that runs the query,
-hence one cursor per job with those settings, polled from a helper thread.
+hence those settings on every engine connection, polled from a helper thread.
 
-Kill: `cursor.interrupt()` stops the running statement within milliseconds.
+Engine connections (`DuckDBSession`): each holds its own DuckDB connection to the shared file,
+so tables are everyone's while a user's temp tables, settings and current schema stay in
+their engine between jobs (docs/linkis-protocol.md §14.2); killing the engine closes it.
+
+Kill: `connection.interrupt()` stops the running statement within milliseconds.
 
 Hive's databases are DuckDB's schemas, and Hive's `default` is DuckDB's `main`
 (`catalog/duckdb.py`): `default.` qualifiers and `USE default` name `main`, and CREATE/DROP
@@ -24,7 +29,9 @@ CREATE/DROP TABLE/VIEW is reported to the catalog's `Owners` with the job's user
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -38,7 +45,14 @@ from sqlglot import exp
 from linkis_magic.sandbox import dolphin
 from linkis_magic.sandbox.catalog.duckdb import DUCKDB_MAIN, HIVE_DEFAULT, hive_database
 from linkis_magic.sandbox.catalog.owners import Owners, ddl_targets, record
-from linkis_magic.sandbox.engines import SQL_ENGINES, EngineError, JobContext, substitute
+from linkis_magic.sandbox.engines import (
+    SQL_ENGINES,
+    EngineError,
+    Footprint,
+    JobContext,
+    LogFn,
+    substitute,
+)
 
 #: engine name (text before the first `-` of engineType) -> sqlglot dialect to read
 DIALECTS: dict[str, str] = {
@@ -175,7 +189,7 @@ def classify(exc: duckdb.Error) -> EngineError:
 
 
 class DuckDBEngine:
-    """Runs SQL cells against one shared DuckDB database file."""
+    """The shared DuckDB database file; engine connections open their own connections to it."""
 
     def __init__(
         self, db_path: Path, *, demo_data: bool = True, owners: Owners | None = None
@@ -191,22 +205,34 @@ class DuckDBEngine:
             self._con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new cursor on the shared database (the catalog reads through one); the caller
-        closes it."""
+        """A new connection to the shared database (the catalog reads through one); the
+        caller closes it."""
         with self._lock:
             return self._con.cursor()
 
-    def run(self, ctx: JobContext) -> None:
-        code = substitute(ctx.code, ctx.variables, strict=True)
-        dialect = dialect_for(ctx.engine, ctx.run_type)
-        statements = split_statements(code, dialect)
-        if not statements:
-            raise EngineError(30010, "code is empty after preprocessing (only comments?)")
-        if dialect != "duckdb":
-            ctx.log("INFO", f"Translated {len(statements)} statement(s) from {dialect} to DuckDB")
-        with self._lock:
-            cur = self._con.cursor()
-        stages: list[dict[str, Any]] = [
+    def open(self, log: LogFn) -> DuckDBSession:
+        return DuckDBSession(self.cursor(), self._owners)
+
+
+def prepare(ctx: JobContext) -> list[str]:
+    """The cell's statements as DuckDB SQL (variables substituted, dialect translated)."""
+    code = substitute(ctx.code, ctx.variables, strict=True)
+    dialect = dialect_for(ctx.engine, ctx.run_type)
+    statements = split_statements(code, dialect)
+    if not statements:
+        raise EngineError(30010, "code is empty after preprocessing (only comments?)")
+    if dialect != "duckdb":
+        ctx.log("INFO", f"Translated {len(statements)} statement(s) from {dialect} to DuckDB")
+    return statements
+
+
+class _Stages:
+    """progressInfo of one job: an entry per statement, totalTasks 100 (see the module doc)."""
+
+    def __init__(self, ctx: JobContext, count: int) -> None:
+        self.ctx = ctx
+        self.index = 0
+        self.stages: list[dict[str, Any]] = [
             {
                 "id": f"statement_{i + 1}",
                 "succeedTasks": 0,
@@ -214,73 +240,135 @@ class DuckDBEngine:
                 "runningTasks": 0,
                 "totalTasks": 100,
             }
-            for i in range(len(statements))
+            for i in range(count)
         ]
-        state = {"index": 0}
-        done = threading.Event()
 
-        def report() -> None:
-            fraction = sum(s["succeedTasks"] for s in stages) / (100.0 * len(stages))
-            ctx.progress(min(fraction, 1.0), [dict(s) for s in stages])
+    def report(self) -> None:
+        fraction = sum(s["succeedTasks"] for s in self.stages) / (100.0 * len(self.stages))
+        self.ctx.progress(min(fraction, 1.0), [dict(s) for s in self.stages])
+
+    def start(self, index: int) -> None:
+        self.index = index
+        self.stages[index]["runningTasks"] = 100
+        self.report()
+
+    def running(self, percent: float) -> None:
+        stage = self.stages[self.index]
+        stage["succeedTasks"] = min(int(percent), 99)
+        stage["runningTasks"] = 100 - stage["succeedTasks"]
+        self.report()
+
+    def finish(self) -> None:
+        self.stages[self.index].update(succeedTasks=100, runningTasks=0)
+        self.report()
+
+    def fail(self) -> None:
+        stage = self.stages[self.index]
+        stage.update(runningTasks=0, failedTasks=100 - stage["succeedTasks"])
+        self.report()
+
+
+class DuckDBSession:
+    """A DuckDB engine connection: one DuckDB connection to the shared database file.
+
+    Tables (the demo tables, whatever jobs create) are in the shared file, so every user sees
+    them as before; a user's temp tables, settings (`SET ...`) and current schema (`USE`)
+    live in their connection, from job to job, until the engine is killed or idles out."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, owners: Owners | None) -> None:
+        self.pid: int | None = os.getpid()
+        self._con = con
+        self._owners = owners
+        self._lock = threading.Lock()
+        self._busy = False
+        self._closed = False
+        # DuckDB reports progress only with these on the connection that runs the query
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET progress_bar_time = 0")
+
+    def alive(self) -> bool:
+        return not self._closed
+
+    def footprint(self) -> Footprint:
+        return Footprint()  # a connection inside the sandbox: nothing to measure on its own
+
+    def close(self) -> None:
+        """Close the connection; if a (killed) statement still runs, `run` closes it when
+        the statement gives up (DuckDB refuses to close a busy connection)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._busy:
+                return
+        self._con.close()
+
+    def run(self, ctx: JobContext) -> None:
+        statements = prepare(ctx)
+        with self._lock:
+            if self._closed:
+                raise EngineError(21002, "the engine's DuckDB connection is closed")
+            self._busy = True
+        try:
+            self._execute(ctx, statements)
+        finally:
+            with self._lock:
+                self._busy = False
+                closed = self._closed
+            if closed:
+                self._con.close()
+
+    def _execute(self, ctx: JobContext, statements: list[str]) -> None:
+        con = self._con
+        stages = _Stages(ctx, len(statements))
+        done = threading.Event()
 
         def poll() -> None:
             while not done.wait(0.1):
                 if ctx.cancelled:
                     # a kill that raced the start of a statement found nothing to interrupt:
                     # keep interrupting until the statement gives up
-                    cur.interrupt()
+                    con.interrupt()
                     continue
                 try:
-                    pct = cur.query_progress()
+                    pct = con.query_progress()
                 except duckdb.Error:
                     continue
                 if pct >= 0:
-                    stage = stages[state["index"]]
-                    stage["succeedTasks"] = min(int(pct), 99)
-                    stage["runningTasks"] = 100 - stage["succeedTasks"]
-                    report()
+                    stages.running(pct)
 
+        unregister = ctx.on_cancel(con.interrupt)
+        poller = threading.Thread(target=poll, name=f"progress-{ctx.task_id}", daemon=True)
+        poller.start()
         try:
-            cur.execute("SET enable_progress_bar_print = false")
-            cur.execute("SET enable_progress_bar = true")
-            cur.execute("SET progress_bar_time = 0")
-            unregister = ctx.on_cancel(cur.interrupt)
-            poller = threading.Thread(target=poll, name=f"progress-{ctx.task_id}", daemon=True)
-            poller.start()
-            try:
-                for index, sql in enumerate(statements):
-                    if ctx.cancelled:
-                        return
-                    state["index"] = index
-                    stages[index]["runningTasks"] = 100
-                    report()
-                    self._run_statement(ctx, cur, index, len(statements), sql)
-                    stages[index].update(succeedTasks=100, runningTasks=0)
-                    report()
-            except duckdb.Error as exc:
-                stage = stages[state["index"]]
-                stage.update(runningTasks=0, failedTasks=100 - stage["succeedTasks"])
-                report()
-                if ctx.cancelled or isinstance(exc, duckdb.InterruptException):
-                    ctx.log("WARN", "Statement interrupted: the job was killed")
+            for index, sql in enumerate(statements):
+                if ctx.cancelled:
                     return
-                raise classify(exc) from exc
-            finally:
-                done.set()
-                unregister()
-                poller.join(timeout=1)
+                stages.start(index)
+                self._run_statement(ctx, index, len(statements), sql)
+                stages.finish()
+        except duckdb.Error as exc:
+            stages.fail()
+            # a failed statement aborts an open transaction: the next job starts clean
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            if ctx.cancelled or isinstance(exc, duckdb.InterruptException):
+                ctx.log("WARN", "Statement interrupted: the job was killed")
+                return
+            raise classify(exc) from exc
         finally:
-            cur.close()
+            done.set()
+            unregister()
+            poller.join(timeout=1)
 
-    def _run_statement(
-        self, ctx: JobContext, cur: duckdb.DuckDBPyConnection, index: int, total: int, sql: str
-    ) -> None:
+    def _run_statement(self, ctx: JobContext, index: int, total: int, sql: str) -> None:
         shown = sql if len(sql) <= 500 else sql[:500] + " ..."
         ctx.log("INFO", f"Executing statement {index + 1}/{total}: {shown}")
         kinds = [s.type.name for s in duckdb.extract_statements(sql)]
-        relation = cur.sql(sql)
+        relation = self._con.sql(sql)
         if kinds and kinds[-1] in ("CREATE", "DROP"):
-            self._record_ddl(ctx, cur, sql)
+            self._record_ddl(ctx, sql)
         if relation is None or not kinds or kinds[-1] not in _RESULT_TYPES:
             ctx.log("INFO", f"Statement {index + 1} finished ({kinds[-1] if kinds else 'empty'})")
             return
@@ -293,7 +381,7 @@ class DuckDBEngine:
             f"column(s) -> result set {path.name}",
         )
 
-    def _record_ddl(self, ctx: JobContext, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+    def _record_ddl(self, ctx: JobContext, sql: str) -> None:
         """Tell the catalog who created or dropped a table or view (§13.2 `createdBy`)."""
         targets = ddl_targets(sql, "duckdb")
         if not targets or self._owners is None:
@@ -302,7 +390,7 @@ class DuckDBEngine:
             current = DUCKDB_MAIN
             if any(target.db is None for target in targets):
                 # fetch every row: a pending result would fail the job's next statement
-                rows = cur.execute("SELECT current_schema()").fetchall()
+                rows = self._con.execute("SELECT current_schema()").fetchall()
                 current = str(rows[0][0]) if rows else DUCKDB_MAIN
             owners, user = self._owners, ctx.user
             record(owners, targets, current_db=current, user=user, database=hive_database)

@@ -1,32 +1,59 @@
-"""The Python engine (runType python/py): the cell runs in a fresh interpreter subprocess.
+"""The Python engine (runType python/py): an interpreter process kept alive between jobs.
 
-Printed output is logged (INFO) and becomes a text result set; `linkis_show(obj)` — injected
-into the cell's namespace — writes a table result set from a pandas DataFrame, a pyarrow
-Table, a list of dicts, or rows plus `columns=[...]`, numbered in order with the text
-chunks. The child writes the `.dolphin` files itself (it imports the sandbox's dolphin module),
-so no data crosses a pipe. Other stderr output is logged as WARN; an uncaught exception's
-traceback is logged as ERROR lines and fails the job with errCode 43001 and the exception
-line as errDesc. A kill terminates the child's process group.
+An engine connection (`PythonSession`) is one `python` subprocess of the sandbox's own
+interpreter (same packages) in its own process group. It runs the cells of its jobs one after
+the other in one namespace, so what a cell defines is there for the next cell on the same
+engine, as on Linkis's Python engine. Requests go down a private pipe (not stdin, which is
+/dev/null: `input()` in a cell must not read them); the cell's stdout and stderr come back on
+pipes, each job's end marked on both so no late line is lost.
+
+Printed output is logged (INFO) and becomes a text result set; `linkis_show(obj)` — in the
+cells' namespace — writes a table result set from a pandas DataFrame, a pyarrow Table, a list
+of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. The engine
+writes the `.dolphin` files itself (it imports the sandbox's dolphin module), so no data
+crosses a pipe. Other stderr output is logged as WARN; an uncaught exception's traceback is
+logged as ERROR lines and fails the job with errCode 43001 and the exception line as errDesc;
+`sys.exit(n)` ends only the cell ("python exited with code n" when n is not 0).
+
+Kill: Python cannot be interrupted reliably (C calls, `except BaseException`), so a job's kill
+stops the engine's process group, and its state goes with it; the next job starts a new
+engine. Killing the engine connection (docs/linkis-protocol.md §14.3) does the same.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
-from linkis_magic.sandbox.engines import EngineError, JobContext, substitute
-from linkis_magic.sandbox.engines.shell import run_process
+from linkis_magic.sandbox.engines import (
+    EngineError,
+    Footprint,
+    JobContext,
+    LogFn,
+    resident_memory,
+    substitute,
+)
 
 ERROR_MARK = "\x1eLINKIS-ERROR\x1e"
+DONE_MARK = "\x1eLINKIS-DONE\x1e"
 
 BOOTSTRAP = r'''
-import io, os, sys, traceback
+import io, json, os, sys, traceback
 
-_dir = os.environ["LINKIS_SANDBOX_RESULT_DIR"]
 _mark = os.environ["LINKIS_SANDBOX_ERROR_MARK"]
-_state = {"n": 0, "text": []}
+_done = os.environ["LINKIS_SANDBOX_DONE_MARK"]
+_control = os.fdopen(int(os.environ["LINKIS_SANDBOX_CONTROL_FD"]), "r", encoding="utf-8")
+_state = {"dir": "", "n": 0, "text": []}
 _real_stdout = sys.stdout
 
 
@@ -41,8 +68,8 @@ class _Tee(io.TextIOBase):
 
 
 def _next_path():
-    os.makedirs(_dir, exist_ok=True)
-    path = os.path.join(_dir, "_%d.dolphin" % _state["n"])
+    os.makedirs(_state["dir"], exist_ok=True)
+    path = os.path.join(_state["dir"], "_%d.dolphin" % _state["n"])
     _state["n"] += 1
     return path
 
@@ -80,42 +107,145 @@ def linkis_show(data, columns=None):
     dolphin.write_arrow(_next_path(), table)
 
 
+def _run_cell(path, namespace):
+    with open(path, encoding="utf-8") as fh:
+        source = fh.read()
+    try:
+        exec(compile(source, "<linkis-cell>", "exec"), namespace)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:
+        sys.stdout.flush()
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next)
+        for line in "".join(lines).splitlines():
+            sys.stderr.write(_mark + line + "\n")
+        sys.stderr.flush()
+        return 1
+    return 0
+
+
 sys.stdout = _Tee()
-_path = sys.argv[1]
-with open(_path, encoding="utf-8") as fh:
-    _source = fh.read()
-_ns = {"__name__": "__main__", "linkis_show": linkis_show}
-_code = 0
-try:
-    exec(compile(_source, "<linkis-cell>", "exec"), _ns)
-except SystemExit as exc:
-    _code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-except BaseException as exc:
+_namespace = {"__name__": "__main__", "linkis_show": linkis_show}
+for _request in _control:
+    _job = json.loads(_request)
+    _state.update(dir=_job["result_dir"], n=0, text=[])
+    _code = _run_cell(_job["cell"], _namespace)
     sys.stdout.flush()
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next)
-    for line in "".join(lines).splitlines():
-        sys.stderr.write(_mark + line + "\n")
+    try:
+        _flush_text()
+    except BaseException:
+        traceback.print_exc()
+        _code = _code or 1
+    sys.stdout.flush()
     sys.stderr.flush()
-    _code = 1
-sys.stdout.flush()
-try:
-    _flush_text()
-except BaseException:
-    traceback.print_exc()
-    _code = _code or 1
-sys.exit(_code)
+    _real_stdout.write("%s%d\n" % (_done, _code))
+    _real_stdout.flush()
+    sys.stderr.write(_done + "\n")
+    sys.stderr.flush()
 '''
+
+LineHandler = Callable[[str], None]
 
 
 class PythonEngine:
-    """Runs a Python cell with the sandbox's own interpreter (same packages available)."""
+    """Starts Python engine processes with the sandbox's own interpreter."""
+
+    def open(self, log: LogFn) -> PythonSession:
+        return PythonSession()
+
+
+class PythonSession:
+    """One Python engine process: runs one job at a time in its namespace."""
+
+    def __init__(self) -> None:
+        self._work = Path(tempfile.mkdtemp(prefix="linkis-py-engine-"))
+        read_fd, write_fd = os.pipe()
+        env = dict(
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            PYTHONIOENCODING="utf-8",
+            LINKIS_SANDBOX_ERROR_MARK=ERROR_MARK,
+            LINKIS_SANDBOX_DONE_MARK=DONE_MARK,
+            LINKIS_SANDBOX_CONTROL_FD=str(read_fd),
+        )
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", BOOTSTRAP],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                cwd=str(self._work),
+                env=env,
+                start_new_session=True,
+                pass_fds=(read_fd,),
+            )
+        except OSError as exc:
+            os.close(write_fd)
+            raise EngineError(21002, f"cannot start the python engine: {exc}") from exc
+        finally:
+            os.close(read_fd)
+        self.pid: int | None = self._proc.pid
+        self._control = os.fdopen(write_fd, "w", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._handlers: tuple[LineHandler, LineHandler] | None = None
+        self._done = [threading.Event(), threading.Event()]
+        self._rc: int | None = None
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        for index, stream in enumerate((self._proc.stdout, self._proc.stderr)):
+            threading.Thread(
+                target=self._pump, args=(stream, index), name=f"py-engine-{self.pid}", daemon=True
+            ).start()
+
+    # -- the process -------------------------------------------------------------------------
+
+    def _pump(self, stream: IO[str], index: int) -> None:
+        """Hand each line to the running job's handler; a DONE_MARK ends the job's output."""
+        for raw in stream:
+            line = raw.rstrip("\n")
+            text, mark, rest = line.partition(DONE_MARK)
+            with self._lock:
+                handlers = self._handlers
+            if text and handlers is not None:
+                handlers[index](text)
+            if mark:
+                if index == 0:
+                    self._rc = int(rest) if rest.lstrip("-").isdigit() else 1
+                self._done[index].set()
+        self._done[index].set()  # the process is gone: nothing more will come
+        stream.close()
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def footprint(self) -> Footprint:
+        return Footprint(used_memory=resident_memory(self.pid) if self.alive() else None)
+
+    def close(self) -> None:
+        """Stop the process group (SIGTERM, then SIGKILL after a second) and reap it."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self._proc.poll() is not None:
+                break
+            try:
+                os.killpg(self._proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self._proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                continue
+        self._proc.poll()
+        with contextlib.suppress(OSError):  # a broken pipe: the engine had already gone
+            self._control.close()
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    # -- one job -----------------------------------------------------------------------------
 
     def run(self, ctx: JobContext) -> None:
         code = substitute(ctx.code, ctx.variables, strict=False)
         errors: list[str] = []
-
-        def stdout(line: str) -> None:
-            ctx.log("INFO", line)
 
         def stderr(line: str) -> None:
             if line.startswith(ERROR_MARK):
@@ -126,25 +256,44 @@ class PythonEngine:
                 ctx.log("WARN", line)
 
         ctx.progress(0.0, [])
-        with tempfile.TemporaryDirectory(prefix=f"linkis-py-{ctx.task_id}-") as work:
-            cell = Path(work) / "cell.py"
-            cell.write_text(code, encoding="utf-8")
-            env = dict(
-                os.environ,
-                PYTHONUNBUFFERED="1",
-                PYTHONIOENCODING="utf-8",
-                LINKIS_SANDBOX_RESULT_DIR=str(ctx.result_dir),
-                LINKIS_SANDBOX_ERROR_MARK=ERROR_MARK,
-            )
-            rc = run_process(
-                ctx,
-                [sys.executable, "-c", BOOTSTRAP, str(cell)],
-                on_stdout=stdout,
-                on_stderr=stderr,
-                cwd=Path(work),
-                env=env,
-            )
-        if rc is None or rc == 0:
+        cell = self._work / f"cell-{ctx.task_id}.py"
+        cell.write_text(code, encoding="utf-8")
+        unregister = ctx.on_cancel(lambda: threading.Thread(target=self.close, daemon=True).start())
+        try:
+            rc = self._exchange(ctx, cell, (lambda line: ctx.log("INFO", line), stderr))
+        finally:
+            unregister()
+            cell.unlink(missing_ok=True)
+        if ctx.cancelled or rc == 0:
             return
+        if rc is None:
+            raise EngineError(
+                43001, f"the python engine exited (code {self._proc.poll()}) while running the job"
+            )
         last = next((e.strip() for e in reversed(errors) if e.strip()), "")
         raise EngineError(43001, last or f"python exited with code {rc}")
+
+    def _exchange(
+        self, ctx: JobContext, cell: Path, handlers: tuple[LineHandler, LineHandler]
+    ) -> int | None:
+        """Send one cell, wait for both end markers; the cell's exit code, or None if the
+        engine died first."""
+        with self._lock:
+            self._handlers = handlers
+            self._rc = None
+            for event in self._done:
+                event.clear()
+        request = {"cell": str(cell), "result_dir": str(ctx.result_dir)}
+        try:
+            self._control.write(json.dumps(request) + "\n")
+            self._control.flush()
+        except (OSError, ValueError):  # broken pipe / closed: the engine is gone
+            return None
+        for event in self._done:
+            while not event.wait(0.5):
+                if self._proc.poll() is not None:
+                    event.wait(5.0)  # let the pump read what the process wrote last
+                    break
+        with self._lock:
+            self._handlers = None
+        return self._rc  # None unless the cell's end marker arrived

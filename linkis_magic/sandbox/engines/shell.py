@@ -4,6 +4,10 @@ stdout lines become INFO log lines and, together, one text result set (`_N.dolph
 stderr lines become ERROR log lines so failures are visible in the error slot. A non-zero
 exit fails the job with errCode 44001 and the last stderr line as errDesc. A kill sends
 SIGTERM to the whole process group (children of the script too), then SIGKILL after a second.
+
+A shell engine connection (`ShellSession`) holds no process between jobs, like Linkis's shell
+engine, which starts one per script: it lives in the sandbox's process, and killing it kills
+the script it is running (through the job's kill).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from linkis_magic.sandbox import dolphin
-from linkis_magic.sandbox.engines import EngineError, JobContext, substitute
+from linkis_magic.sandbox.engines import EngineError, Footprint, JobContext, LogFn, substitute
 
 LineHandler = Callable[[str], None]
 
@@ -90,6 +94,26 @@ def run_process(
 
 class ShellEngine:
     """Runs a cell with bash (or sh when bash is missing)."""
+
+    def open(self, log: LogFn) -> ShellSession:
+        return ShellSession()
+
+
+class ShellSession:
+    """A shell engine connection: one script at a time, each in its own process group."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = os.getpid()
+        self._open = True
+
+    def alive(self) -> bool:
+        return self._open
+
+    def footprint(self) -> Footprint:
+        return Footprint()
+
+    def close(self) -> None:
+        self._open = False  # a running script was stopped by its job's kill
 
     def run(self, ctx: JobContext) -> None:
         code = substitute(ctx.code, ctx.variables, strict=False)

@@ -1,9 +1,15 @@
 """The optional Spark engine of the sandbox: real Spark jobs, real per-stage task counts.
 
 Only loaded when the sandbox is started with ``--spark-master URL`` (pyspark is the
-``linkis-magic[spark]`` extra). One SparkSession is shared by all jobs and started on first
-use; each Linkis job runs in its own Spark job group, so progress can be read per job from
-Spark's status tracker and a kill cancels exactly that group.
+``linkis-magic[spark]`` extra). One SparkContext (the driver JVM) is shared by all jobs and
+started on first use; each Linkis job runs in its own Spark job group, so progress can be read
+per job from Spark's status tracker and a kill cancels exactly that group.
+
+An engine connection (`SparkEngineSession`, docs/linkis-protocol.md §14.2) is a session of its
+own on that context (``newSession()``: its own temp views, SQL settings and current database;
+tables are shared) plus the namespace of its python cells, kept between its jobs; every Spark
+job it starts carries the engine's job tag. Killing it (§14.3) cancels every Spark job with
+that tag, drops its temp views and forgets its namespace.
 
 Progress is reported as Linkis's Spark engine does: one ``progressInfo`` entry per Spark job
 (its stages' tasks added up) and the overall fraction of finished tasks.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import re
 import threading
@@ -35,7 +42,9 @@ from linkis_magic.sandbox.engines import (
     PYTHON_RUN_TYPES,
     SQL_RUN_TYPES,
     EngineError,
+    Footprint,
     JobContext,
+    LogFn,
     substitute,
 )
 
@@ -65,8 +74,9 @@ class SparkEngine:
         self._spark: Any = None
         self._lock = threading.Lock()
         self._stdout_lock = threading.Lock()  # redirect_stdout is process-wide
+        self._tags = itertools.count(1)
 
-    def _session(self, ctx: JobContext) -> Any:
+    def _session(self, log: LogFn) -> Any:
         with self._lock:
             if self._spark is None:
                 from pyspark.sql import SparkSession
@@ -74,7 +84,7 @@ class SparkEngine:
                 # The driver binds loopback like the sandbox itself, never another interface.
                 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
                 log_config = self._write_log_config()
-                ctx.log("INFO", f"Starting the shared SparkSession on master {self._master}")
+                log("INFO", f"Starting the shared SparkSession on master {self._master}")
                 self._spark = (
                     SparkSession.builder.master(self._master)
                     .appName("linkis-sandbox")
@@ -151,14 +161,37 @@ class SparkEngine:
                 self._spark.stop()
                 self._spark = None
 
-    def run(self, ctx: JobContext) -> None:
+    def open(self, log: LogFn) -> SparkEngineSession:
+        """A new engine connection: a session of its own on the shared SparkContext."""
+        root = self._session(log)
+        return SparkEngineSession(self, root.newSession(), f"linkis-ec-{next(self._tags)}")
+
+    def footprint(self) -> Footprint:
+        """The driver's memory setting and the context's parallelism (shared by all engines)."""
+        spark = self._spark
+        if spark is None:
+            return Footprint()
+        sc = spark.sparkContext
+        memory = _bytes(sc.getConf().get("spark.driver.memory", "1g"))
+        return Footprint(memory=memory, cores=max(1, int(sc.defaultParallelism)))
+
+    def driver_pid(self) -> int | None:
+        """The driver JVM's process id (pyspark keeps the process it launched)."""
+        spark = self._spark
+        if spark is None:
+            return None
+        proc = getattr(getattr(spark.sparkContext, "_gateway", None), "proc", None)
+        return getattr(proc, "pid", None) or os.getpid()
+
+    def run(self, ctx: JobContext, spark: Any, tag: str, scope: dict[str, Any]) -> None:
+        """Run a job on an engine's session `spark`; its Spark jobs carry `tag`, its python
+        cells run in `scope`."""
         if ctx.run_type not in SQL_RUN_TYPES and ctx.run_type not in PYTHON_RUN_TYPES:
             raise EngineError(
                 31002,
                 f"runType {ctx.run_type!r} is not supported by the sandbox's Spark engine "
                 "(pyspark): use sql/hql or py/python",
             )
-        spark = self._session(ctx)
         sc = spark.sparkContext
         group = f"linkis-task-{ctx.task_id}"
         done = threading.Event()
@@ -167,9 +200,10 @@ class SparkEngine:
             target=self._poll_progress, args=(ctx, sc, group, done, log_offset), daemon=True
         )
         unregister = ctx.on_cancel(lambda: sc.cancelJobGroup(group))
-        # Job groups are thread-local properties (pinned threads, Spark >= 3.2): set here, on
-        # the worker thread that runs the job's actions.
+        # Job groups and tags are thread-local properties (pinned threads, Spark >= 3.2): set
+        # here, on the worker thread that runs the job's actions.
         sc.setJobGroup(group, f"Linkis task {ctx.task_id}", interruptOnCancel=True)
+        sc.addJobTag(tag)
         poller.start()
 
         def collected() -> None:
@@ -182,7 +216,7 @@ class SparkEngine:
             if ctx.run_type in SQL_RUN_TYPES:
                 self._run_sql(ctx, spark, collected)
             else:
-                self._run_python(ctx, spark, collected)
+                self._run_python(ctx, spark, scope, collected)
         except EngineError:
             raise
         except Exception as exc:
@@ -195,6 +229,7 @@ class SparkEngine:
             poller.join(timeout=5)
             log_offset[0] = self._forward_driver_log(ctx, log_offset[0])
             unregister()
+            sc.removeJobTag(tag)
             sc.setLocalProperty("spark.jobGroup.id", None)
         self._report(ctx, sc, group)
 
@@ -228,14 +263,16 @@ class SparkEngine:
         except Exception as exc:  # bookkeeping only: the statement itself succeeded
             ctx.log("WARN", f"Could not record the table's owner for the catalog: {exc}")
 
-    def _run_python(self, ctx: JobContext, spark: Any, collected: Callable[[], None]) -> None:
+    def _run_python(
+        self, ctx: JobContext, spark: Any, scope: dict[str, Any], collected: Callable[[], None]
+    ) -> None:
         code = substitute(ctx.code, ctx.variables, strict=False)
         out = io.StringIO()
-        scope: dict[str, Any] = {
-            "spark": spark,
-            "sc": spark.sparkContext,
-            "linkis_show": lambda frame: self._write_frame(ctx, frame, collected),
-        }
+        scope.update(
+            spark=spark,
+            sc=spark.sparkContext,
+            linkis_show=lambda frame: self._write_frame(ctx, frame, collected),
+        )
         with self._stdout_lock, contextlib.redirect_stdout(out):
             try:
                 exec(compile(code, f"<linkis task {ctx.task_id}>", "exec"), scope)
@@ -300,6 +337,55 @@ class SparkEngine:
         total_all = sum(e["totalTasks"] for e in entries)
         fraction = sum(e["succeedTasks"] for e in entries) / total_all
         ctx.progress(min(fraction, 1.0), entries)
+
+
+class SparkEngineSession:
+    """A Spark engine connection: its session on the shared context, its job tag, the
+    namespace of its python cells."""
+
+    def __init__(self, engine: SparkEngine, spark: Any, tag: str) -> None:
+        self._engine = engine
+        self._spark = spark
+        self._tag = tag
+        self._scope: dict[str, Any] = {}
+        self._closed = False
+        self.pid: int | None = engine.driver_pid()
+
+    def run(self, ctx: JobContext) -> None:
+        if self._closed:
+            raise EngineError(21002, "the engine's Spark session is closed")
+        self._engine.run(ctx, self._spark, self._tag, self._scope)
+
+    def alive(self) -> bool:
+        return not self._closed and self._engine.active_session() is not None
+
+    def footprint(self) -> Footprint:
+        return self._engine.footprint()
+
+    def close(self) -> None:
+        """Cancel the engine's Spark jobs, drop its temp views, forget its namespace."""
+        if self._closed:
+            return
+        self._closed = True
+        self._scope.clear()
+        with contextlib.suppress(Exception):  # the context may already be stopped
+            self._spark.sparkContext.cancelJobsWithTag(self._tag)
+            catalog = self._spark.catalog
+            for table in catalog.listTables():
+                if table.isTemporary:
+                    catalog.dropTempView(table.name)
+
+
+def _bytes(size: str) -> int:
+    """Spark's size strings (`1g`, `512m`, `2048k`, bytes) in bytes."""
+    text = size.strip().lower().rstrip("b")
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    try:
+        if text and text[-1] in units:
+            return int(float(text[:-1]) * units[text[-1]])
+        return int(text)
+    except ValueError:
+        return 1 << 30
 
 
 def _collect_arrow(frame: Any) -> Any:
