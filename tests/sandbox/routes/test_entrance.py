@@ -206,6 +206,43 @@ class TestLog:
         assert data["log"].split("\n") == alice.log_all(job)
 
 
+class TestProgressWithResource:
+    """progressWithResource is progress plus a top-level yarnResource null (no YARN here,
+    docs/linkis-protocol.md §14.1), with progress's errors."""
+
+    def test_running_job_has_progress_and_no_yarn(self, alice: Any) -> None:
+        job = alice.submit("select count(*) from range(100000000000) t(x) where x % 7 = 3")
+        try:
+            alice.wait_for_log(job, "Executing statement 1/1")
+            reply = alice.get(f"/entrance/{job['execID']}/progressWithResource")
+            assert reply.status_code == 200
+            body = reply.json()
+            assert body["method"] == f"/api/entrance/{job['execID']}/progressWithResource"
+            data = body["data"]
+            assert set(data) == {"progress", "progressInfo", "execID", "yarnResource"}
+            assert data["yarnResource"] is None and "yarnMetrics" not in data
+            assert data["execID"] == job["execID"]
+            assert 0.0 <= data["progress"] < 1.0
+            plain = alice.get(f"/entrance/{job['execID']}/progress").json()["data"]
+            assert set(plain) == {"progress", "progressInfo", "execID"}
+        finally:
+            alice.get(f"/entrance/{job['execID']}/kill", taskID=job["taskID"])
+        assert alice.wait(job) == "Cancelled"
+
+    def test_finished_job(self, alice: Any) -> None:
+        job, _ = alice.run("select 1")
+        data = alice.get(f"/entrance/{job['execID']}/progressWithResource").json()["data"]
+        assert data["progress"] == 1.0 and data["yarnResource"] is None
+
+    def test_unknown_job_is_progress_error(self, alice: Any) -> None:
+        exec_id = "exec_id018015linkis-cg-entrance127.0.0.1:1IDE_x_y_1"
+        with_resource = alice.get(f"/entrance/{exec_id}/progressWithResource")
+        plain = alice.get(f"/entrance/{exec_id}/progress")
+        assert with_resource.status_code == plain.status_code == 400
+        assert with_resource.json()["message"] == plain.json()["message"]
+        assert with_resource.json()["message"].startswith("The job corresponding to the ID")
+
+
 class TestKillAndPause:
     """kill by execID or by taskID, batch kill, and pause (a no-op success)."""
 
