@@ -5,6 +5,9 @@
 2. Big result: a 1,000,000-row x 6-column query through the sandbox (query + `.dolphin` +
    CSV download via resultsetToExcel) against DuckDB writing the same rows straight to CSV
    (`COPY ... TO`) in this process, as a ratio (goal <= 3).
+3. Python jobs: 20 `print(1)` python jobs one after the other (one client), jobs/s and p50
+   submit-to-Succeed latency; the first job (which starts the user's python engine) is left
+   out, so this shows what reusing the engine costs or saves per job.
 
 The sandbox is started by benchmarks/_sandbox.py, the same starter the tests use.
 
@@ -39,12 +42,18 @@ def session(base: str) -> requests.Session:
     return http
 
 
-def submit(http: requests.Session, base: str, code: str) -> dict[str, Any]:
+def submit(
+    http: requests.Session,
+    base: str,
+    code: str,
+    run_type: str = "sql",
+    engine_type: str = "spark-3.2.1",
+) -> dict[str, Any]:
     reply = http.post(
         base + "/entrance/submit",
         json={
-            "executionContent": {"code": code, "runType": "sql"},
-            "labels": {"engineType": "spark-3.2.1"},
+            "executionContent": {"code": code, "runType": run_type},
+            "labels": {"engineType": engine_type},
         },
         timeout=60,
     )
@@ -96,6 +105,24 @@ def throughput(base: str, jobs: int = 50, threads: int = 8) -> None:
     )
 
 
+def python_jobs(base: str, jobs: int = 20) -> None:
+    http = session(base)
+    latencies = []
+    for index in range(jobs + 1):
+        t0 = time.perf_counter()
+        job = submit(http, base, "print(1)", "python", "python-python3")
+        state = wait(http, base, job)
+        if state != "Succeed":
+            raise RuntimeError(f"python job {job} ended {state}")
+        if index:  # the first one starts the engine
+            latencies.append(time.perf_counter() - t0)
+    total = sum(latencies)
+    print(
+        f"python jobs: {jobs} sequential print(1): {jobs / total:.1f} jobs/s, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+    )
+
+
 def big_result(base: str, scratch: Path) -> None:
     http = session(base)
     t0 = time.perf_counter()
@@ -141,6 +168,7 @@ def main() -> None:
         base = url + "/api/rest_j/v1"
         throughput(base)
         big_result(base, Path(tmp))
+        python_jobs(base)
 
 
 if __name__ == "__main__":
