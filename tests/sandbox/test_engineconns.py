@@ -102,9 +102,12 @@ class TestEngineState:
         theirs, state = bob.run("select n from scratch", userCreator="bob-Temp")
         assert state == "Failed"
         assert bob.task(theirs["taskID"])["errCode"] == 41002
-        table, state = bob.run("select n from shared_by_alice", userCreator="bob-Temp")
-        assert state == "Succeed"  # tables are everyone's, as before
-        assert bob.open_file(bob.result_paths(table)[0])["fileContent"] == [["8"]]
+        try:
+            table, state = bob.run("select n from shared_by_alice", userCreator="bob-Temp")
+            assert state == "Succeed"  # tables are everyone's, as before
+            assert bob.open_file(bob.result_paths(table)[0])["fileContent"] == [["8"]]
+        finally:
+            alice.run("drop table if exists shared_by_alice", userCreator="alice-Temp")
 
     def test_python_variables_stay_in_the_engine(self, alice: Any) -> None:
         first, _ = alice.run(
