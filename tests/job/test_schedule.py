@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
@@ -11,6 +12,7 @@ from linkis_magic.job._schedule import (
     AUX_MAX_INTERVAL,
     EARLY_POLL,
     FINISH_POLL,
+    FINISH_SHARE,
     FIRST_POLL,
     MAX_INTERVAL,
     AuxSchedule,
@@ -62,6 +64,37 @@ class TestPollSchedule:
         assert len(after) >= 4  # the plain schedule polls about once a second by then
         assert len([t for t in plain if 5.0 <= t < 6.5]) <= 2
         assert min(b - a for a, b in itertools.pairwise(after)) <= FINISH_POLL + 1e-9
+
+    @pytest.mark.parametrize("wrap_up", [0.01, 0.08, 0.4, 1.5, 6.0])
+    def test_the_end_after_all_tasks_are_done_is_seen_soon(self, wrap_up: float) -> None:
+        """A job whose tasks are all done by 0.7 s and that ends `wrap_up` seconds later
+        (writing its result sets) is seen finished within FINISH_POLL or a fifth of the
+        wrap-up, not a third of the whole run as on the plain schedule."""
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        done_at = 0.7
+        end = done_at + wrap_up
+        at = ticks(poll, clock, until=end + 2 * MAX_INTERVAL, done_at=done_at)
+        seen = min(t for t in at if t >= end)
+        # the first tick of the finishing phase may have been planned before it started
+        grace = max(FINISH_POLL, FINISH_SHARE * wrap_up) + 1e-9
+        first_finishing_tick = min(t for t in at if t >= done_at)
+        assert seen - end <= max(grace, first_finishing_tick - end)
+        # 20 ms steps for 0.1 s, then each tick ~1.2x the time finishing: logarithmic
+        calls = len([t for t in at if done_at <= t <= end])
+        assert calls <= 6 + math.log(max(wrap_up, 0.1) / 0.1) / math.log(1 + FINISH_SHARE)
+
+    def test_a_new_stage_returns_to_the_plain_schedule(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, None, fresh=False)
+        for _ in range(20):
+            clock.sleep(poll.after_tick(tasks_all_done=False))
+        plain = poll.after_tick(tasks_all_done=False)
+        assert poll.after_tick(tasks_all_done=True) == pytest.approx(FINISH_POLL)
+        clock.sleep(0.5)
+        assert poll.after_tick(tasks_all_done=True) == pytest.approx(FINISH_SHARE * 0.5)
+        assert poll.after_tick(tasks_all_done=False) >= FINISH_SHARE * 0.5
+        assert poll.finishing_since is None and plain <= MAX_INTERVAL
 
     def test_failures_back_off_then_give_up_after_the_grace(self) -> None:
         clock = FakeClock()
