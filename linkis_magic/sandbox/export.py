@@ -8,9 +8,11 @@ the optional quote retouch (wrap non-blank values in quotes after deleting inner
 replacing newlines inside values by spaces. Clients must cope with that, so the sandbox must
 produce exactly that.
 
-CSV is built column-wise with pyarrow.compute on record batches from `dolphin.iter_batches`,
-so exporting a million rows costs no per-row Python. `export` is the one entry point of
-the download route: it picks the writer by `ExportOptions.output_file_type`.
+When the writer's lines sidecar already is the CSV body (no cell to replace, a tab or a
+swappable separator, no line break to flatten), the body is a copy of it; otherwise CSV is
+built column-wise with pyarrow.compute on record batches from `dolphin.iter_batches`, so
+exporting a million rows costs no per-row Python either way. `export` is the one entry
+point of the download route: it picks the writer by `ExportOptions.output_file_type`.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ def export_csv(
     assert isinstance(meta, list)
     header = _decorate(pa.array([c[0] for c in meta], pa.string()), quote_retouch, keep_newline)
     _write_text(out, pa.array([sep.join(header.to_pylist()) + "\n"], pa.string()), codec)
+    fast = codec is None and not quote_retouch
+    if fast and _copy_lines(path, out, sep, _row_cap(limit), keep_newline):
+        return
 
     def lines(batch: pa.RecordBatch) -> pa.Array:
         # String.valueOf(null) is "null": only reachable with nullValue=LINKIS_NULL.
@@ -139,6 +144,43 @@ def export_csv(
 
     for text in ordered_map(lines, (b for b in batches if b.num_rows)):
         _write_text(out, text, codec)
+
+
+_COPY_CHUNK = 4 << 20
+
+
+def _copy_lines(
+    path: dolphin.PathLike, out: BinaryIO, sep: str, rows: int, keep_newline: bool
+) -> bool:
+    """Send the lines sidecar as the body when it is exactly what rendering would produce.
+
+    That holds when no cell needs a NULL/empty replacement, line breaks inside values are
+    kept or absent, and the separator is a tab or no value holds a tab (then tabs are
+    swapped for it byte-wise). Returns False (nothing written) otherwise.
+    """
+    found = dolphin.raw_lines(path, rows)
+    if found is None:
+        return False
+    lines, data, length = found
+    try:
+        if not lines.clean or (lines.breaks and not keep_newline):
+            return False
+        if sep != "\t" and lines.tabs:
+            return False
+        sep_bytes = sep.encode("utf-8")
+        table = bytes.maketrans(b"\t", sep_bytes) if len(sep_bytes) == 1 else None
+        with memoryview(data) as view:
+            for pos in range(0, length, _COPY_CHUNK):
+                with view[pos : min(length, pos + _COPY_CHUNK)] as chunk:
+                    if sep == "\t":
+                        out.write(chunk)
+                    elif table is not None:
+                        out.write(bytes(chunk).translate(table))
+                    else:
+                        out.write(bytes(chunk).replace(b"\t", sep_bytes))
+        return True
+    finally:
+        data.close()
 
 
 _NUMERIC = frozenset({"short", "int", "long", "bigint", "float", "double", "decimal"})

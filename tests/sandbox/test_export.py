@@ -10,6 +10,8 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linkis_magic.sandbox import dolphin, export
 
@@ -144,6 +146,86 @@ class TestCsvBytes:
         path.write_bytes(b"")
         with pytest.raises(dolphin.EmptyResultError):
             csv(path)
+
+
+class TestLinesSidecar:
+    """An export sent from the lines sidecar is byte for byte the rendered one."""
+
+    cell = st.one_of(
+        st.none(),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
+        st.sampled_from(["", "NULL", "null", " ", "a\tb", "x\ny", "r\rs", "LINKIS_NULL"]),
+    )
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        data=st.data(),
+        separator=st.sampled_from([",", "t", ";", "|", "§"]),
+        null_value=st.sampled_from(["NULL", "", "BLANK", "\\N"]),
+        keep_newline=st.booleans(),
+        limit=st.sampled_from([0, 1, 3, 7, 100]),
+    )
+    def test_same_bytes_as_rendering(
+        self,
+        tmp_path_factory: pytest.TempPathFactory,
+        data: st.DataObject,
+        separator: str,
+        null_value: str,
+        keep_newline: bool,
+        limit: int,
+    ) -> None:
+        n = data.draw(st.integers(0, 9))
+        texts = data.draw(st.lists(self.cell, min_size=n, max_size=n))
+        plain = data.draw(st.booleans())  # only typed columns: always a clean candidate
+        ints = data.draw(st.lists(st.integers(-(10**12), 10**12), min_size=n, max_size=n))
+        columns: dict[str, pa.Array] = {
+            "i": pa.array(ints, pa.int64()),
+            "d": pa.array([x / 8 for x in ints], pa.float64()),
+        }
+        if not plain:
+            columns["s"] = pa.array(texts, pa.string())
+        path = tmp_path_factory.mktemp("lines") / "_0.dolphin"
+        dolphin.write_arrow(path, pa.table(columns))
+        options = {
+            "separator": separator,
+            "null_value": null_value,
+            "keep_newline": keep_newline,
+            "limit": limit,
+        }
+        sent = csv(path, **options)
+        dolphin.lines_path(path).unlink()
+        assert csv(path, **options) == sent
+
+    def test_a_clean_table_is_copied_from_the_sidecar(self, tmp_path: Path) -> None:
+        """No rendering: the body is the sidecar's bytes (here: doctored to prove it)."""
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_arrow(path, pa.table({"a": [1, 2], "b": ["x", "y"]}))
+        lines = dolphin.lines_path(path)
+        assert lines.read_bytes() == b"1\tx\n2\ty\n"
+        lines.write_bytes(b"9\tz\n2\ty\n")  # same size: the index still vouches for it
+        assert csv(path, separator="t", limit=5) == b"a\tb\n9\tz\n2\ty\n"
+        assert csv(path, separator=",", limit=1) == b"a,b\n9,z\n"
+
+    @pytest.mark.parametrize(
+        ("cells", "options", "body"),
+        [
+            (["x", None], {}, b"x\nNULL\n"),  # a NULL to replace
+            (["x", ""], {}, b"x\nNULL\n"),  # an empty value to replace
+            (["x", "NULL"], {"null_value": "-"}, b"x\n-\n"),  # Linkis replaces the text NULL
+            (["a\tb", "y"], {"separator": ","}, b"a\tb\ny\n"),  # a tab inside a value
+            (["a\nb", "y"], {}, b"a b\ny\n"),  # a newline to flatten (keepNewline false)
+            (["a\nb", "y"], {"keep_newline": True, "limit": 1}, b"a\nb\n"),  # rows != lines
+            (["x", "é"], {"charset": "latin-1"}, "x\né\n".encode("latin-1")),
+            (["x", "y"], {"quote_retouch": True}, b'"x"\n"y"\n'),
+        ],
+    )
+    def test_otherwise_it_is_rendered(
+        self, tmp_path: Path, cells: list[str | None], options: dict[str, object], body: bytes
+    ) -> None:
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_arrow(path, pa.table({"s": pa.array(cells, pa.string())}))
+        header = b'"s"\n' if options.get("quote_retouch") else b"s\n"
+        assert csv(path, **options) == header + body
 
 
 class TestRowCap:

@@ -7,7 +7,7 @@ exactly what a Linkis engine would have written (docs/linkis-protocol.md §6):
 - `writer`: `write_table` (Python rows), `write_text` (lines), `write_arrow` (vectorized);
 - `reader`: `read_header`, `count_rows`, `read_page` (openFile), `iter_batches` (exports);
 - `values`: how stored cells read back (nullValue rules, normalizing other writers' text);
-- `sidecars`: the hidden offset index and Arrow copy our writers leave next to each file.
+- `sidecars`: the hidden offset index and tab-joined lines our writers leave next to each file.
 
 Writes are atomic (hidden temporary file + rename), so a reader never sees half a file.
 """
@@ -31,11 +31,12 @@ from linkis_magic.sandbox.dolphin.format import (
 from linkis_magic.sandbox.dolphin.reader import (
     count_rows,
     iter_batches,
+    raw_lines,
     read_arrow,
     read_header,
     read_page,
 )
-from linkis_magic.sandbox.dolphin.sidecars import columns_path, index_path, is_sidecar_name
+from linkis_magic.sandbox.dolphin.sidecars import Lines, index_path, is_sidecar_name, lines_path
 from linkis_magic.sandbox.dolphin.writer import write_arrow, write_table, write_text
 
 __all__ = [
@@ -49,14 +50,16 @@ __all__ = [
     "TEXT",
     "DolphinFormatError",
     "EmptyResultError",
+    "Lines",
     "PathLike",
-    "columns_path",
     "count_rows",
     "index_path",
     "is_sidecar_name",
     "iter_batches",
+    "lines_path",
     "linkis_type_for_arrow",
     "normalize_type",
+    "raw_lines",
     "read_arrow",
     "read_header",
     "read_page",

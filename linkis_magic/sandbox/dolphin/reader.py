@@ -3,7 +3,7 @@
 The file is memory-mapped, so a page read touches only the pages it needs. Record offsets
 come from the index sidecar when it matches the file; otherwise the file is scanned once
 (the offsets are then remembered in an index marked non-canonical). Big pages and exports are
-cut into Arrow string columns with numpy (`_split_columns`), or taken from the columns
+cut into Arrow string columns with numpy (`_split_columns`), or read back from the lines
 sidecar when the writer left one; small pages and ragged records go row by row.
 Section numbers (§) refer to docs/linkis-protocol.md.
 """
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from linkis_magic.sandbox.dolphin import sidecars
 from linkis_magic.sandbox.dolphin.format import (
@@ -166,11 +167,11 @@ class _File:
             )
         return starts
 
-    def stored_columns(self) -> pa.ipc.RecordBatchFileReader | None:
-        """The columns sidecar, when the index read by `offsets` vouches for it."""
+    def stored_lines(self) -> tuple[sidecars.Lines, mmap.mmap] | None:
+        """The lines sidecar, when the index read by `offsets` vouches for it."""
         if self.index is None or not self.table:
             return None
-        return sidecars.open_columns(self.path, self.index, len(self.meta) // 3)
+        return sidecars.open_lines(self.path, self.index)
 
     def columns(self) -> list[tuple[str, str, str]]:
         meta = self.meta
@@ -300,30 +301,100 @@ def iter_batches(
             ]
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
-    stored = r.stored_columns() if canonical else None
-    if stored is not None:
+    stored = r.stored_lines() if canonical else None
+    if stored is not None and stored[0].splittable:
         yield from ordered_map(
             lambda cells: pa.RecordBatch.from_arrays(
                 [apply_policy(policy, k, a, True) for k, a in zip(kinds, cells, strict=True)],
                 names=names,
             ),
-            _stored_chunks(stored, len(offsets)),
+            _line_chunks(stored[1], stored[0].size, len(kinds), len(offsets)),
         )
         return
     chunks = (offsets[lo : lo + batch_rows] for lo in range(0, len(offsets), batch_rows))
     yield from ordered_map(make, chunks, 1 if not r.table else 0)
 
 
-def _stored_chunks(reader: pa.ipc.RecordBatchFileReader, rows: int) -> Iterator[list[pa.Array]]:
-    """The first `rows` rows of the columns sidecar, batch by batch (memory-mapped)."""
-    for i in range(reader.num_record_batches):
-        if rows <= 0:
-            return
-        batch = reader.get_batch(i)
-        if batch.num_rows > rows:
-            batch = batch.slice(0, rows)
-        rows -= batch.num_rows
-        yield list(batch.columns)
+_LINE_BLOCK = 8 << 20
+"""Bytes of the lines sidecar parsed at a time when cells are read back from it."""
+
+
+def _line_chunks(data: mmap.mmap, size: int, n_columns: int, rows: int) -> Iterator[list[pa.Array]]:
+    """The first `rows` rows of the lines sidecar as string columns, block by block.
+
+    Only used when no cell holds a tab or a line break, so splitting at them gives back the
+    stored cells exactly (no quoting, no NULL conversion).
+    """
+    names = sidecars.column_names(n_columns)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    read = pacsv.ReadOptions(column_names=names, use_threads=False)
+    pos = 0
+    while rows > 0 and pos < size:
+        end = min(size, pos + _LINE_BLOCK)
+        if end < size:
+            end = data.rfind(b"\n", pos, end) + 1
+            if end <= pos:  # one line longer than a block
+                end = data.find(b"\n", pos + _LINE_BLOCK) + 1 or size
+        table = pacsv.read_csv(
+            pa.py_buffer(data[pos:end]),
+            read_options=read,
+            parse_options=_LINES_PARSE,
+            convert_options=convert,
+        )
+        pos = end
+        if table.num_rows > rows:
+            table = table.slice(0, rows)
+        rows -= table.num_rows
+        yield [col.combine_chunks() for col in table.columns]
+
+
+_LINES_PARSE = pacsv.ParseOptions(
+    delimiter="\t",
+    quote_char=False,
+    escape_char=False,
+    double_quote=False,
+    newlines_in_values=False,
+    ignore_empty_lines=False,
+)
+
+
+def raw_lines(path: PathLike, rows: int) -> tuple[sidecars.Lines, mmap.mmap, int] | None:
+    """The lines sidecar and the byte length of its first `rows` rows, or None.
+
+    None when there is no valid sidecar (a file we did not write, an older sandbox's, a
+    text result) or when rows and line ends do not correspond (a cell holds a line break)
+    and `rows` stops before the end.
+    """
+    r = _File(path)
+    offsets, canonical = r.offsets()
+    stored = r.stored_lines() if canonical else None
+    if stored is None:
+        return None
+    lines, data = stored
+    if rows >= len(offsets):
+        return lines, data, lines.size
+    if lines.breaks:
+        return None
+    return lines, data, _line_end(data, lines.size, max(rows, 0))
+
+
+def _line_end(data: mmap.mmap, size: int, rows: int) -> int:
+    """Byte position just after the `rows`-th line end."""
+    pos = seen = 0
+    while seen < rows and pos < size:
+        end = min(size, pos + _LINE_BLOCK)
+        chunk = np.frombuffer(data, dtype=np.uint8, count=end - pos, offset=pos)
+        breaks = np.flatnonzero(chunk == 10)
+        if seen + len(breaks) >= rows:
+            return pos + int(breaks[rows - seen - 1]) + 1
+        seen += len(breaks)
+        pos = end
+    return pos
 
 
 def read_arrow(

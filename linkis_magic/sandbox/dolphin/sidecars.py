@@ -2,20 +2,24 @@
 
 - `._N.dolphin.idx`, the index: the byte offset of every data record, so openFile seeks
   straight to a page and fileInfo counts rows without a scan; its flags say the values are
-  canonical (written by us, so reads skip normalization) and that the columns file exists.
+  canonical (written by us, so reads skip normalization) and describe the lines file.
   Readers also leave one after scanning a file from elsewhere (not canonical).
-- `._N.dolphin.arrow`, the columns: an Arrow IPC copy of the stored cell strings, so exports
-  skip parsing records.
+- `._N.dolphin.lines`, the lines: every row's stored cells joined by a tab, one line per
+  row. It is what a CSV export with a tab separator sends when no cell needs the export's
+  NULL/empty replacement ("clean"), so such an export is a file copy (or a byte translation
+  for another separator when no cell holds a tab); other exports read the cells from it
+  instead of parsing records, when no cell holds a tab or a line break.
 
 benchmarks/dolphin.py measures what each one buys. The `.dolphin` file stays the source of
 truth: the index is stamped with the file's size, mtime and inode (atomic rewrites change the
 inode even when size and a coarse mtime do not) and ignored when the stamp does not match;
-the columns file is trusted only when the index vouches for its size. Every name starting
+the lines file is trusted only when the index vouches for its size. Every name starting
 with "." in a result directory is ours and listings hide it.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import threading
@@ -24,22 +28,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from linkis_magic.sandbox.dolphin.format import PathLike
 
 PREFIX = "."
 INDEX_SUFFIX = ".idx"
-COLUMNS_SUFFIX = ".arrow"
+LINES_SUFFIX = ".lines"
 
-_MAGIC = b"DLPHIDX3"
-# magic, dolphin size, mtime_ns, inode, n records, flags, size of the columns file
+_MAGIC = b"DLPHIDX4"
+# magic, dolphin size, mtime_ns, inode, n records, flags, size of the lines file
 _HEAD = struct.Struct("<8sqqqqqq")
 _FLAG_CANONICAL = 1
 """Set by our writers: every value is already in the form of docs/linkis-protocol.md §6.5, so
 readers skip normalization."""
-_FLAG_COLUMNS = 2
-"""A `.<name>.arrow` Arrow IPC file holds the stored cell strings column by column."""
+_FLAG_LINES = 2
+"""A `.<name>.lines` file holds the stored cells, tab-joined, one line per row."""
+_FLAG_CLEAN = 4
+"""No cell is NULL, empty, blank or a NULL spelling: an export replaces nothing."""
+_FLAG_TABS = 8
+"""Some cell holds a tab."""
+_FLAG_BREAKS = 16
+"""Some cell holds a line break (\\n or \\r): lines and rows do not correspond."""
 
 Stamp = tuple[int, int, int]
 """(size, mtime_ns, inode) of the `.dolphin` file an index describes."""
@@ -51,10 +60,28 @@ def index_path(path: PathLike) -> Path:
     return p.with_name(f"{PREFIX}{p.name}{INDEX_SUFFIX}")
 
 
-def columns_path(path: PathLike) -> Path:
-    """Hidden Arrow IPC copy of the stored cells: `_0.dolphin` -> `._0.dolphin.arrow`."""
+def lines_path(path: PathLike) -> Path:
+    """Hidden tab-joined copy of the stored cells: `_0.dolphin` -> `._0.dolphin.lines`."""
     p = Path(path)
-    return p.with_name(f"{PREFIX}{p.name}{COLUMNS_SUFFIX}")
+    return p.with_name(f"{PREFIX}{p.name}{LINES_SUFFIX}")
+
+
+@dataclass(frozen=True)
+class Lines:
+    """What the index says about the lines file it vouches for."""
+
+    size: int
+    clean: bool
+    """No cell an export would replace (NULL, empty, blank, a NULL spelling)."""
+    tabs: bool
+    """Some cell holds a tab: another separator cannot be swapped in byte-wise."""
+    breaks: bool
+    """Some cell holds a line break: the n-th line end is not the n-th row's."""
+
+    @property
+    def splittable(self) -> bool:
+        """Cells can be read back by splitting at tabs and line ends."""
+        return not (self.tabs or self.breaks)
 
 
 def is_sidecar_name(name: str) -> bool:
@@ -82,16 +109,22 @@ def write_index(
     *,
     canonical: bool = True,
     stamp: Stamp | None = None,
-    columns_size: int = -1,
+    lines: Lines | None = None,
 ) -> None:
     """Record every data record's byte offset, stamped with the `.dolphin` file's identity
     (now, unless `stamp` says what the offsets were read from). Written atomically."""
     stamp = stamp_of(path) if stamp is None else stamp
     target = index_path(path)
     tmp = hidden_tmp(target)
-    flags = (_FLAG_CANONICAL if canonical else 0) | (_FLAG_COLUMNS if columns_size >= 0 else 0)
+    flags = _FLAG_CANONICAL if canonical else 0
+    if lines is not None:
+        flags |= _FLAG_LINES
+        flags |= _FLAG_CLEAN if lines.clean else 0
+        flags |= _FLAG_TABS if lines.tabs else 0
+        flags |= _FLAG_BREAKS if lines.breaks else 0
+    size = -1 if lines is None else lines.size
     with open(tmp, "wb") as fh:
-        fh.write(_HEAD.pack(_MAGIC, *stamp, len(offsets), flags, columns_size))
+        fh.write(_HEAD.pack(_MAGIC, *stamp, len(offsets), flags, size))
         fh.write(np.ascontiguousarray(offsets, dtype="<i8").tobytes())
     os.replace(tmp, target)
 
@@ -102,8 +135,8 @@ class Index:
 
     offsets: np.ndarray[Any, np.dtype[np.int64]]
     canonical: bool
-    columns_size: int
-    """Size of the columns file it vouches for, or -1."""
+    lines: Lines | None
+    """The lines file it vouches for, or None."""
 
 
 def read_index(path: PathLike, stamp: Stamp, data_start: int) -> Index | None:
@@ -114,42 +147,43 @@ def read_index(path: PathLike, stamp: Stamp, data_start: int) -> Index | None:
         return None
     if len(raw) < _HEAD.size:
         return None
-    magic, size, mtime_ns, inode, count, flags, columns_size = _HEAD.unpack_from(raw)
+    magic, size, mtime_ns, inode, count, flags, lines_size = _HEAD.unpack_from(raw)
     if magic != _MAGIC or (size, mtime_ns, inode) != stamp or len(raw) != _HEAD.size + 8 * count:
         return None
     offsets = np.frombuffer(raw, dtype="<i8", offset=_HEAD.size)
     if count and (offsets[0] != data_start or offsets[-1] >= size):
         return None
-    return Index(
-        offsets=offsets,
-        canonical=bool(flags & _FLAG_CANONICAL),
-        columns_size=columns_size if flags & _FLAG_COLUMNS else -1,
-    )
+    lines = None
+    if flags & _FLAG_LINES:
+        lines = Lines(
+            size=lines_size,
+            clean=bool(flags & _FLAG_CLEAN),
+            tabs=bool(flags & _FLAG_TABS),
+            breaks=bool(flags & _FLAG_BREAKS),
+        )
+    return Index(offsets=offsets, canonical=bool(flags & _FLAG_CANONICAL), lines=lines)
 
 
-def open_columns(
-    path: PathLike, index: Index, n_columns: int
-) -> pa.ipc.RecordBatchFileReader | None:
-    """The Arrow IPC copy of the stored cells, memory-mapped, when the index vouches for it."""
-    if index.columns_size < 0:
+def open_lines(path: PathLike, index: Index) -> tuple[Lines, mmap.mmap] | None:
+    """The lines file, memory-mapped, when the index vouches for it (its size matches)."""
+    if index.lines is None:
         return None
-    cols_path = columns_path(path)
     try:
-        if cols_path.stat().st_size != index.columns_size:
-            return None
-        reader = pa.ipc.open_file(pa.memory_map(str(cols_path)))
-    except (OSError, pa.ArrowInvalid):
+        with open(lines_path(path), "rb") as fh:
+            if os.fstat(fh.fileno()).st_size != index.lines.size:
+                return None
+            if index.lines.size == 0:
+                return index.lines, mmap.mmap(-1, 1)
+            return index.lines, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError:
         return None
-    if reader.schema.names != column_names(n_columns):
-        return None
-    return reader
 
 
 def column_names(n_columns: int) -> list[str]:
-    """Field names of the columns file (the real names live in the `.dolphin` metadata)."""
+    """Field names for the lines file's columns (the real names live in the `.dolphin`)."""
     return [f"c{i}" for i in range(n_columns)]
 
 
-def drop_columns(path: PathLike) -> None:
-    """Remove the columns file before a rewrite, so a stale copy is never read."""
-    columns_path(path).unlink(missing_ok=True)
+def drop_lines(path: PathLike) -> None:
+    """Remove the lines file before a rewrite, so a stale copy is never read."""
+    lines_path(path).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """Writing `.dolphin` result sets: from Python rows, text lines, or Arrow data (vectorized).
 
 Every write is atomic (hidden temporary file + rename), so a reader racing a running job
-never sees half a file, and leaves the index sidecar; `write_arrow` also leaves the columns
+never sees half a file, and leaves the index sidecar; `write_arrow` also leaves the lines
 sidecar (see `sidecars`).
 """
 
@@ -10,16 +10,19 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkis_magic.sandbox.dolphin import sidecars
 from linkis_magic.sandbox.dolphin.format import (
     BATCH_ROWS,
     MAGIC,
+    NULL_TOKEN,
     OLD_NULL_TOKEN,
     TABLE,
     TEXT,
@@ -59,7 +62,7 @@ def write_table(
 ) -> int:
     """Write a TABLE result set from Python values; returns the number of rows written."""
     check_columns(columns)
-    sidecars.drop_columns(path)
+    sidecars.drop_lines(path)
     types = [t for _, t in columns]
     n_cols = len(columns)
     offsets: list[int] = []
@@ -91,7 +94,7 @@ def write_text(path: PathLike, lines: Iterable[str], *, type_code: int = TEXT) -
     """Write a TEXT (or PICTURE/HTML) result set, one record per line; returns the count."""
     if type_code not in TEXT_LIKE:
         raise ValueError(f"type_code must be one of {TEXT_LIKE} for text records, got {type_code}")
-    sidecars.drop_columns(path)
+    sidecars.drop_lines(path)
     offsets: list[int] = []
     with _atomic(path) as fh:
         fh.write(MAGIC + int10(type_code) + text_record(OLD_NULL_TOKEN))
@@ -132,47 +135,107 @@ def _rebatch(table: pa.Table, rows: int) -> Iterator[pa.RecordBatch]:
 def write_arrow(path: PathLike, table: pa.Table | pa.RecordBatch) -> int:
     """Write a TABLE result set from Arrow data (vectorized); returns the number of rows.
 
-    Besides the `.dolphin` file this writes both sidecars: the record offsets and an Arrow
-    IPC file of the stored cell strings. Both are ignored as soon as the `.dolphin` file
-    changes.
+    Besides the `.dolphin` file this writes both sidecars: the record offsets and the lines
+    (the stored cells tab-joined, with what exports need to know about them). Both are
+    ignored as soon as the `.dolphin` file changes.
     """
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
     columns = [(f.name, linkis_type_for_arrow(f.type)) for f in table.schema]
     check_columns(columns)
-    sidecars.drop_columns(path)
-    schema = pa.schema(
-        [pa.field(name, pa.string()) for name in sidecars.column_names(len(columns))]
-    )
-    cols_path = sidecars.columns_path(path)
-    cols_tmp = sidecars.hidden_tmp(cols_path)
+    sidecars.drop_lines(path)
+    lines_file = sidecars.lines_path(path)
+    lines_tmp = sidecars.hidden_tmp(lines_file)
     starts: list[np.ndarray[Any, Any]] = []
     rows = 0
+    flags = _CellFlags()
     try:
-        with (
-            _atomic(path) as fh,
-            pa.OSFile(str(cols_tmp), "wb") as sink,
-            pa.ipc.new_file(sink, schema) as ipc,
-        ):
+        with _atomic(path) as fh, open(lines_tmp, "wb") as lines_out:
             fh.write(MAGIC + int10(TABLE) + metadata_record(columns))
             pos = fh.tell()
             batches = _rebatch(table, _batch_rows(table.num_rows))
-            for batch, (records, ends, cells) in ordered_map(
-                lambda b: (b, encode_batch(b)), batches
-            ):
+            for encoded in ordered_map(_encode, batches):
+                records, ends, lines, batch_flags = encoded
                 first, last = int(ends[0]), int(ends[-1])
                 fh.write(memoryview(records.buffers()[2])[first:last])
-                ipc.write_batch(pa.RecordBatch.from_arrays(cells, schema=schema))
+                _write_string_data(lines_out, lines)
                 starts.append(ends[:-1].astype(np.int64) - first + pos)
                 pos += last - first
-                rows += batch.num_rows
-        os.replace(cols_tmp, cols_path)
+                rows += len(ends) - 1
+                flags = flags.merge(batch_flags)
+        os.replace(lines_tmp, lines_file)
     finally:
         with contextlib.suppress(FileNotFoundError):
-            cols_tmp.unlink()
+            lines_tmp.unlink()
+    lines_info = sidecars.Lines(
+        size=lines_file.stat().st_size, clean=flags.clean, tabs=flags.tabs, breaks=flags.breaks
+    )
     sidecars.write_index(
         path,
         np.concatenate(starts) if starts else np.empty(0, np.int64),
-        columns_size=cols_path.stat().st_size,
+        lines=lines_info,
     )
     return rows
+
+
+@dataclass(frozen=True)
+class _CellFlags:
+    """What the lines sidecar records about a result's cells (see `sidecars.Lines`)."""
+
+    clean: bool = True
+    tabs: bool = False
+    breaks: bool = False
+
+    def merge(self, other: _CellFlags) -> _CellFlags:
+        return _CellFlags(
+            self.clean and other.clean, self.tabs or other.tabs, self.breaks or other.breaks
+        )
+
+
+_MARKERS = pa.array([NULL_TOKEN, OLD_NULL_TOKEN, ""], pa.string())
+
+
+def _is_plain_type(t: pa.DataType) -> bool:
+    """Types whose rendering is never empty, blank, a NULL spelling, a tab or a line break."""
+    return bool(
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_date(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_time(t)
+    )
+
+
+def _flags(batch: pa.RecordBatch, cells: list[pa.Array]) -> _CellFlags:
+    clean = all(col.null_count == 0 for col in batch.columns)
+    tabs = breaks = False
+    for col, text in zip(batch.columns, cells, strict=True):
+        if _is_plain_type(col.type):
+            continue
+        if clean:
+            marked = pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(text)), value_set=_MARKERS)
+            clean = not pc.any(marked).as_py()
+        tabs = tabs or bool(pc.any(pc.match_substring(text, "\t")).as_py())
+        breaks = breaks or bool(pc.any(pc.match_substring_regex(text, "[\r\n]")).as_py())
+    return _CellFlags(clean, tabs, breaks)
+
+
+def _encode(
+    batch: pa.RecordBatch,
+) -> tuple[pa.Array, np.ndarray[Any, Any], pa.Array, _CellFlags]:
+    """One batch's records and record ends, its lines, and the flags of its cells."""
+    records, ends, cells = encode_batch(batch)
+    last = pc.binary_join_element_wise(cells[-1], "\n", "")
+    lines = pc.binary_join_element_wise(*cells[:-1], last, "\t") if len(cells) > 1 else last
+    return records, ends, lines, _flags(batch, cells)
+
+
+def _write_string_data(out: BinaryIO, arr: pa.Array) -> None:
+    """Write a string array's characters back to back."""
+    if len(arr) == 0:
+        return
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    first, last = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
+    out.write(memoryview(arr.buffers()[2])[first:last])

@@ -1,4 +1,4 @@
-"""dolphin/sidecars.py: the hidden index and columns copy speed reads up, and a missing,
+"""dolphin/sidecars.py: the hidden index and lines copy speed reads up, and a missing,
 stale or broken one changes no result."""
 
 from __future__ import annotations
@@ -39,26 +39,31 @@ class TestSidecar:
 
     def test_names_are_hidden(self, path: Path) -> None:
         side = dolphin.index_path(path)
-        cols = dolphin.columns_path(path)
+        lines = dolphin.lines_path(path)
         assert side.name == "._0.dolphin.idx"
-        assert cols.name == "._0.dolphin.arrow"
-        assert sorted(p.name for p in path.parent.iterdir()) == [cols.name, side.name, path.name]
+        assert lines.name == "._0.dolphin.lines"
+        assert sorted(p.name for p in path.parent.iterdir()) == [side.name, lines.name, path.name]
         assert dolphin.is_sidecar_name(side.name)
-        assert dolphin.is_sidecar_name(cols.name)
+        assert dolphin.is_sidecar_name(lines.name)
         assert not dolphin.is_sidecar_name(path.name)
 
-    def test_columns_sidecar_missing_or_cut(self, path: Path) -> None:
+    def test_lines_are_the_stored_cells_tab_joined(self, path: Path) -> None:
+        lines = dolphin.lines_path(path).read_bytes().decode().splitlines()
+        assert lines[:2] == ["0\t0\tLINKIS_NULL", "1\t0.3333333333333333\tv1"]
+        assert len(lines) == 300
+
+    def test_lines_sidecar_missing_or_cut(self, path: Path) -> None:
         before = self.snapshot(path)
-        cols = dolphin.columns_path(path)
-        data = cols.read_bytes()
-        cols.write_bytes(data[: len(data) // 2])
+        lines = dolphin.lines_path(path)
+        data = lines.read_bytes()
+        lines.write_bytes(data[: len(data) // 2])
         assert self.snapshot(path) == before
-        cols.unlink()
+        lines.unlink()
         assert self.snapshot(path) == before
 
-    def test_rewrite_drops_columns_sidecar(self, path: Path) -> None:
+    def test_rewrite_drops_lines_sidecar(self, path: Path) -> None:
         dolphin.write_table(path, [("x", "string")], [("only",)])
-        assert not dolphin.columns_path(path).exists()
+        assert not dolphin.lines_path(path).exists()
         assert dolphin.read_arrow(path).to_pylist() == [{"x": "only"}]
 
     def test_missing(self, path: Path) -> None:

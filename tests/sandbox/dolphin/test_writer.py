@@ -87,7 +87,7 @@ class TestRoundTrip:
         assert a.read_bytes() == b.read_bytes()
         before = (dolphin.read_arrow(a), dolphin.read_page(a, 1, 100, "LINKIS_NULL"))
         drop_index(a)
-        dolphin.columns_path(a).unlink()
+        dolphin.lines_path(a).unlink()
         assert (dolphin.read_arrow(a), dolphin.read_page(a, 1, 100, "LINKIS_NULL")) == before
 
     @settings(max_examples=40, deadline=None)
