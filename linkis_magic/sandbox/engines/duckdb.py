@@ -7,11 +7,16 @@ one DuckDB file in the data directory, so a table created by one cell is visible
 whoever runs it.
 
 Progress: one progressInfo entry per statement, id `statement_<n>`, totalTasks 100 and
-succeedTasks = DuckDB's `query_progress()` percentage (100 when the statement is done,
-runningTasks = the rest while it runs, failedTasks = the rest if it failed). The overall
-progress is the mean over statements. DuckDB only reports progress with
-`enable_progress_bar` on and `progress_bar_time` 0 on the connection that runs the query,
-hence those settings on every engine connection, polled from a helper thread.
+succeedTasks = DuckDB's `query_progress()` percentage (runningTasks = the rest while it runs,
+failedTasks = the rest if it failed). The overall progress is the mean over statements.
+A statement's entry is complete (100 succeeded, none running) as soon as DuckDB has produced
+its rows, before they are written as a result set, as a Spark stage's tasks are all done
+while the engine still writes the result: so while the last statement's result is written
+the job reports progress 1.0 with every task done and stays Running until the file is
+there, which is what a client watches for to see the end coming (docs/linkis-protocol.md
+§3.6). DuckDB only reports progress with `enable_progress_bar` on and `progress_bar_time` 0
+on the connection that runs the query, hence those settings on every engine connection,
+polled from a helper thread.
 
 Engine connections (`DuckDBSession`): each holds its own DuckDB connection to the shared file,
 so tables are everyone's while a user's temp tables, settings and current schema stay in
@@ -227,11 +232,16 @@ def prepare(ctx: JobContext) -> list[str]:
 
 
 class _Stages:
-    """progressInfo of one job: an entry per statement, totalTasks 100 (see the module doc)."""
+    """progressInfo of one job: an entry per statement, totalTasks 100 (see the module doc).
+
+    Called from the job's thread (start, finish, fail) and the progress poller (running):
+    a finished statement's entry stays complete whatever the poller read before it ended."""
 
     def __init__(self, ctx: JobContext, count: int) -> None:
         self.ctx = ctx
         self.index = 0
+        self._lock = threading.Lock()
+        self._finished = False  # the current statement's entry is final
         self.stages: list[dict[str, Any]] = [
             {
                 "id": f"statement_{i + 1}",
@@ -243,29 +253,39 @@ class _Stages:
             for i in range(count)
         ]
 
-    def report(self) -> None:
+    def _report(self) -> None:
         fraction = sum(s["succeedTasks"] for s in self.stages) / (100.0 * len(self.stages))
         self.ctx.progress(min(fraction, 1.0), [dict(s) for s in self.stages])
 
     def start(self, index: int) -> None:
-        self.index = index
-        self.stages[index]["runningTasks"] = 100
-        self.report()
+        with self._lock:
+            self.index = index
+            self._finished = False
+            self.stages[index]["runningTasks"] = 100
+            self._report()
 
     def running(self, percent: float) -> None:
-        stage = self.stages[self.index]
-        stage["succeedTasks"] = min(int(percent), 99)
-        stage["runningTasks"] = 100 - stage["succeedTasks"]
-        self.report()
+        with self._lock:
+            if self._finished:
+                return
+            stage = self.stages[self.index]
+            stage["succeedTasks"] = min(int(percent), 99)
+            stage["runningTasks"] = 100 - stage["succeedTasks"]
+            self._report()
 
     def finish(self) -> None:
-        self.stages[self.index].update(succeedTasks=100, runningTasks=0)
-        self.report()
+        """The statement has run (its rows, if any, are in hand): every task succeeded."""
+        with self._lock:
+            self._finished = True
+            self.stages[self.index].update(succeedTasks=100, runningTasks=0)
+            self._report()
 
     def fail(self) -> None:
-        stage = self.stages[self.index]
-        stage.update(runningTasks=0, failedTasks=100 - stage["succeedTasks"])
-        self.report()
+        with self._lock:
+            self._finished = True
+            stage = self.stages[self.index]
+            stage.update(runningTasks=0, failedTasks=100 - stage["succeedTasks"])
+            self._report()
 
 
 class DuckDBSession:
@@ -346,8 +366,7 @@ class DuckDBSession:
                 if ctx.cancelled:
                     return
                 stages.start(index)
-                self._run_statement(ctx, index, len(statements), sql)
-                stages.finish()
+                self._run_statement(ctx, stages, sql)
         except duckdb.Error as exc:
             stages.fail()
             # a failed statement aborts an open transaction: the next job starts clean
@@ -362,22 +381,27 @@ class DuckDBSession:
             unregister()
             poller.join(timeout=1)
 
-    def _run_statement(self, ctx: JobContext, index: int, total: int, sql: str) -> None:
+    def _run_statement(self, ctx: JobContext, stages: _Stages, sql: str) -> None:
+        """Run one statement; its stage is complete once DuckDB is done with it, before its
+        rows (if it returns any) are written as the next result set."""
+        number, total = stages.index + 1, len(stages.stages)
         shown = sql if len(sql) <= 500 else sql[:500] + " ..."
-        ctx.log("INFO", f"Executing statement {index + 1}/{total}: {shown}")
+        ctx.log("INFO", f"Executing statement {number}/{total}: {shown}")
         kinds = [s.type.name for s in duckdb.extract_statements(sql)]
         relation = self._con.sql(sql)
         if kinds and kinds[-1] in ("CREATE", "DROP"):
             self._record_ddl(ctx, sql)
         if relation is None or not kinds or kinds[-1] not in _RESULT_TYPES:
-            ctx.log("INFO", f"Statement {index + 1} finished ({kinds[-1] if kinds else 'empty'})")
+            stages.finish()
+            ctx.log("INFO", f"Statement {number} finished ({kinds[-1] if kinds else 'empty'})")
             return
         table = relation.to_arrow_table()
+        stages.finish()  # the query is done; what is left is writing its rows (the job runs on)
         path = ctx.next_result_path()
         dolphin.write_arrow(path, table)
         ctx.log(
             "INFO",
-            f"Statement {index + 1} returned {table.num_rows} row(s) x {table.num_columns} "
+            f"Statement {number} returned {table.num_rows} row(s) x {table.num_columns} "
             f"column(s) -> result set {path.name}",
         )
 

@@ -117,8 +117,83 @@ class TestDefaultDatabase:
         ]
 
 
+#: a result whose write takes a noticeable while (~0.4 s for 3M rows here)
+BIG_RESULT = "select * from range(3000000)"
+_ROUTES = ("progress", "progressWithResource")
+
+
+def _while_writing(api: Any, job: dict[str, Any], statement: int) -> Any:
+    """The progress and progressWithResource data if both were read while statement
+    `statement`'s stage was complete but its result set not yet written (its "returned" log
+    line, written after the file, is read after them), ("ended", state) once the job is over
+    without that, else None (keep polling)."""
+    exec_id = job["execID"]
+    replies = [api.get(f"/entrance/{exec_id}/{route}").json()["data"] for route in _ROUTES]
+    written = any(f"Statement {statement} returned" in line for line in api.log_all(job))
+    state = api.status(job)
+    if state in ("Succeed", "Failed", "Cancelled", "Timeout"):
+        return ("ended", state)
+    if written or any(data is None for data in replies):
+        return None
+    stages = [{s["id"]: s for s in data["progressInfo"]} for data in replies]
+    stage_id = f"statement_{statement}"
+    if all(
+        stage_id in by_id
+        and by_id[stage_id]["succeedTasks"] == by_id[stage_id]["totalTasks"]
+        and by_id[stage_id]["runningTasks"] == 0
+        for by_id in stages
+    ):
+        assert state == "Running"
+        return ("writing", replies)
+    return None
+
+
 class TestProgressAndKill:
     """A running statement reports progress; kill interrupts it at once."""
+
+    def test_stage_is_done_while_the_result_is_written(self, alice: Any) -> None:
+        """Once the query has its rows, its stage has every task succeeded and the job's
+        progress is 1.0 while the job still runs to write them (as a Spark engine's stage)."""
+        job = alice.submit(BIG_RESULT)
+        seen, replies = wait_until(
+            lambda: _while_writing(alice, job, 1), interval=0.01, what="the result write"
+        )
+        assert seen == "writing", f"the job ended ({replies}) before its stage was seen done"
+        for data in replies:
+            assert data["progress"] == 1.0
+            (stage,) = data["progressInfo"]
+            assert stage == {
+                "id": "statement_1",
+                "succeedTasks": 100,
+                "failedTasks": 0,
+                "runningTasks": 0,
+                "totalTasks": 100,
+            }
+        assert alice.wait(job) == "Succeed"
+        assert any("returned 3000000 row(s)" in line for line in alice.log_all(job))
+
+    def test_progress_reaches_one_only_with_the_last_statement(self, alice: Any) -> None:
+        """While the first of two statements writes its result, its stage is done and the
+        job is half way; 1.0 comes with the last statement's stage."""
+        job = alice.submit(f"{BIG_RESULT}; {BIG_RESULT}")
+        seen, replies = wait_until(
+            lambda: _while_writing(alice, job, 1), interval=0.01, what="the first result write"
+        )
+        assert seen == "writing", f"the job ended ({replies}) before its first stage was done"
+        for data in replies:
+            assert data["progress"] == 0.5
+            first, second = data["progressInfo"]
+            assert (first["succeedTasks"], first["runningTasks"]) == (100, 0)
+            assert (second["succeedTasks"], second["runningTasks"]) == (0, 0)
+        seen, replies = wait_until(
+            lambda: _while_writing(alice, job, 2), interval=0.01, what="the second result write"
+        )
+        assert seen == "writing", f"the job ended ({replies}) before its last stage was done"
+        for data in replies:
+            assert data["progress"] == 1.0
+            assert all(s["succeedTasks"] == 100 for s in data["progressInfo"])
+        assert alice.wait(job) == "Succeed"
+        assert len(alice.result_paths(job)) == 2
 
     def test_progress_while_running(self, alice: Any) -> None:
         job = alice.submit("select count(*) from range(100000000000) t(x) where x % 7 = 3")
