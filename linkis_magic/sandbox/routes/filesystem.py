@@ -346,6 +346,9 @@ class _CsvStream:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._cancelled.is_set():
             raise BrokenPipeError("the client went away")
+        if not self._buffer and len(data) >= self._CHUNK:
+            self._put(bytes(data))  # a big piece (a copied sidecar): one copy, not two
+            return len(data)
         self._buffer += data
         if len(self._buffer) >= self._CHUNK:
             self._put(bytes(self._buffer))
