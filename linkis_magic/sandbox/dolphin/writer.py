@@ -209,17 +209,29 @@ def _is_plain_type(t: pa.DataType) -> bool:
 
 
 def _flags(batch: pa.RecordBatch, cells: list[pa.Array]) -> _CellFlags:
+    """Plain types render to digits, dates and the like; every other type is reported as a
+    raw-text kind (docs/linkis-protocol.md §6.4), where an export replaces exactly the NULL
+    token, the text "NULL" and the empty string."""
     clean = all(col.null_count == 0 for col in batch.columns)
     tabs = breaks = False
     for col, text in zip(batch.columns, cells, strict=True):
         if _is_plain_type(col.type):
             continue
         if clean:
-            marked = pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(text)), value_set=_MARKERS)
-            clean = not pc.any(marked).as_py()
-        tabs = tabs or bool(pc.any(pc.match_substring(text, "\t")).as_py())
-        breaks = breaks or bool(pc.any(pc.match_substring_regex(text, "[\r\n]")).as_py())
+            clean = not pc.any(pc.is_in(text, value_set=_MARKERS)).as_py()
+        data = _string_bytes(text)
+        tabs = tabs or bool((data == 9).any())
+        breaks = breaks or bool((data == 10).any() or (data == 13).any())
     return _CellFlags(clean, tabs, breaks)
+
+
+def _string_bytes(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The characters of a string array as one uint8 array (no copy)."""
+    if len(arr) == 0:
+        return np.empty(0, np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    first, last = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
+    return np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
 
 
 def _encode(
@@ -234,8 +246,4 @@ def _encode(
 
 def _write_string_data(out: BinaryIO, arr: pa.Array) -> None:
     """Write a string array's characters back to back."""
-    if len(arr) == 0:
-        return
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    first, last = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-    out.write(memoryview(arr.buffers()[2])[first:last])
+    out.write(_string_bytes(arr).data)
