@@ -34,6 +34,16 @@ def _user(value: str) -> tuple[str, str]:
     return name.strip().lower(), password
 
 
+def _spark_conf(value: str) -> tuple[str, str]:
+    key, sep, setting = value.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(
+            "--spark-conf expects KEY=VALUE, a Spark configuration key and its value "
+            f"(e.g. spark.executor.memory=512m), got {value!r}"
+        )
+    return key.strip(), setting
+
+
 def _positive(value: str) -> float:
     try:
         number = float(value)
@@ -97,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="run spark-* engineTypes on real Spark (e.g. local[2]; needs the [spark] extra); "
         "without it they run on DuckDB",
+    )
+    parser.add_argument(
+        "--spark-conf",
+        action="append",
+        type=_spark_conf,
+        default=[],
+        metavar="KEY=VALUE",
+        help="Spark configuration for the sandbox's Spark application (repeatable; needs "
+        "--spark-master), set after the sandbox's defaults so it overrides them, e.g. "
+        "spark.driver.host=10.0.0.5 and spark.driver.bindAddress=0.0.0.0 for workers on other "
+        "hosts, or spark.executor.memory=512m",
     )
     parser.add_argument(
         "--no-demo-data", action="store_true", help="do not create the emp/dept/sales tables"
@@ -169,7 +190,10 @@ def _announce(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.spark_conf and not args.spark_master:
+        parser.error("--spark-conf needs --spark-master (it configures the Spark engine)")
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
@@ -202,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             instance=f"{args.host}:{port}",
             demo_data=not args.no_demo_data,
             spark_master=args.spark_master,
+            spark_conf=dict(args.spark_conf),
             engine_idle_timeout=args.engine_idle_timeout,
         )
     )

@@ -61,7 +61,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
         from linkis_magic.sandbox.engines.spark import SparkEngine
 
         spark_engine = engines["spark"] = SparkEngine(
-            config.spark_master, data_dir / "spark", owners=owners
+            config.spark_master, data_dir / "spark", owners=owners, conf=config.spark_conf
         )
         sources.append(SparkSource(spark_engine.active_session))
         closers.append(spark_engine.close)

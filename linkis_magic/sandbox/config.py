@@ -20,6 +20,9 @@ class SandboxConfig:
     instance: str = "127.0.0.1:9001"
     demo_data: bool = True
     spark_master: str | None = None
+    spark_conf: dict[str, str] = field(default_factory=dict, repr=False)
+    """Spark configuration set on the session builder after the sandbox's own defaults
+    (`--spark-conf KEY=VALUE`), so it overrides them; values may be credentials."""
     engine_idle_timeout: float = 600.0
     """Seconds an engine connection may stay idle before it stops (docs/linkis-protocol.md
     §14.2); 0 stops it as soon as its job ends."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.support.sandbox import start_sandbox
@@ -81,3 +82,35 @@ class TestCommandLine:
         )
         assert result.returncode == 2
         assert "--engine-idle-timeout" in result.stderr
+
+
+class TestSparkConf:
+    """--spark-conf KEY=VALUE: shown in --help, checked before anything starts."""
+
+    @staticmethod
+    def sandbox(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "linkis_magic.sandbox", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def test_help_documents_it(self) -> None:
+        result = self.sandbox("--help")
+        assert result.returncode == 0
+        assert "--spark-conf KEY=VALUE" in result.stdout
+        assert "spark.driver.host" in result.stdout
+
+    @pytest.mark.parametrize("value", ["spark.executor.memory", "=512m", " =x", ""])
+    def test_not_key_equals_value_is_a_usage_error(self, value: str) -> None:
+        result = self.sandbox("--spark-master", "local[1]", "--spark-conf", value)
+        assert result.returncode == 2
+        assert "--spark-conf expects KEY=VALUE" in result.stderr
+        assert result.stdout == ""
+
+    def test_it_needs_spark_master(self) -> None:
+        result = self.sandbox("--spark-conf", "spark.executor.memory=512m")
+        assert result.returncode == 2
+        assert "--spark-conf needs --spark-master" in result.stderr
+        assert result.stdout == ""

@@ -5,6 +5,12 @@ Only loaded when the sandbox is started with ``--spark-master URL`` (pyspark is 
 started on first use; each Linkis job runs in its own Spark job group, so progress can be read
 per job from Spark's status tracker and a kill cancels exactly that group.
 
+The driver binds and advertises 127.0.0.1, like the gateway itself; ``--spark-conf KEY=VALUE``
+settings go on the session builder after the sandbox's defaults, so they override them (e.g.
+``spark.driver.host`` and ``spark.driver.bindAddress`` for workers on other hosts). A given
+``spark.driver.extraJavaOptions`` comes after the sandbox's own log4j2 option, which the
+driver-log forwarding below needs.
+
 An engine connection (`SparkEngineSession`, docs/linkis-protocol.md §14.2) is a session of its
 own on that context (``newSession()``: its own temp views, SQL settings and current database;
 tables are shared) plus the namespace of its python cells, kept between its jobs; every Spark
@@ -29,7 +35,7 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +72,16 @@ def split_spark_sql(code: str) -> list[str]:
 class SparkEngine:
     """Runs sql/hql and python cells of ``spark-*`` jobs on a shared SparkSession."""
 
-    def __init__(self, master: str, work_dir: Path, *, owners: Owners | None = None) -> None:
+    def __init__(
+        self,
+        master: str,
+        work_dir: Path,
+        *,
+        owners: Owners | None = None,
+        conf: Mapping[str, str] | None = None,
+    ) -> None:
         self._master = master
+        self._conf = dict(conf or {})
         self._work_dir = work_dir
         self._owners = owners
         self._driver_log = work_dir / "driver.log"
@@ -81,11 +95,17 @@ class SparkEngine:
             if self._spark is None:
                 from pyspark.sql import SparkSession
 
-                # The driver binds loopback like the sandbox itself, never another interface.
+                # The driver binds loopback like the sandbox itself unless --spark-conf says
+                # otherwise (spark.driver.host/bindAddress, set below, win over this).
                 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
                 log_config = self._write_log_config()
-                log("INFO", f"Starting the shared SparkSession on master {self._master}")
-                self._spark = (
+                given = f" (--spark-conf: {', '.join(self._conf)})" if self._conf else ""
+                log("INFO", f"Starting the shared SparkSession on master {self._master}{given}")
+                java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
+                conf = dict(self._conf)
+                if conf.get("spark.driver.extraJavaOptions"):
+                    java_options += " " + conf.pop("spark.driver.extraJavaOptions")
+                builder = (
                     SparkSession.builder.master(self._master)
                     .appName("linkis-sandbox")
                     .config("spark.ui.enabled", "false")
@@ -96,12 +116,11 @@ class SparkEngine:
                     .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                     .config("spark.sql.session.timeZone", "UTC")
                     .config("spark.sql.warehouse.dir", str(self._work_dir / "warehouse"))
-                    .config(
-                        "spark.driver.extraJavaOptions",
-                        f"-Dlog4j2.configurationFile=file:{log_config}",
-                    )
-                    .getOrCreate()
+                    .config("spark.driver.extraJavaOptions", java_options)
                 )
+                for key, value in conf.items():  # after the defaults: they override them
+                    builder = builder.config(key, value)
+                self._spark = builder.getOrCreate()
             return self._spark
 
     def _write_log_config(self) -> Path:
