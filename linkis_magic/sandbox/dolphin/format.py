@@ -236,11 +236,7 @@ def _strip_fraction_zeros(s: pa.Array) -> pa.Array:
 
 
 _LOOKUP_MIN_ROWS = 4096
-"""Shorter date and timestamp columns are simply cast (a lookup table would not pay)."""
-_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896  # 0001-01-01 and 9999-12-31
-_TIME_OF_DAY: list[pa.Array] = []
-""""00:00:00" ... "23:59:59", built on first use."""
+"""Shorter date columns are simply cast (a lookup table would not pay)."""
 
 
 def _render_days(days: pa.Array) -> pa.Array:
@@ -257,37 +253,14 @@ def _render_days(days: pa.Array) -> pa.Array:
     return table.take(pc.subtract(days, pa.scalar(lo, pa.int32())))
 
 
-def _time_of_day() -> pa.Array:
-    if not _TIME_OF_DAY:
-        seconds = pa.array(np.arange(86_400, dtype=np.int32)).cast(pa.time32("s"))
-        _TIME_OF_DAY.append(pc.cast(seconds, pa.string()))
-    return _TIME_OF_DAY[0]
-
-
-def _render_timestamps(arr: pa.Array) -> pa.Array:
-    """Naive timestamps as the cast renders them minus trailing fraction zeros, built from
-    parts: the day (`_render_days`), the time of day (a table of 86,400) and, only where it
-    is not zero, the fraction. Same text as casting and stripping, at half the cost."""
-    per_second = _PER_SECOND[arr.type.unit]
-    valid = arr.is_valid()
-    values = pc.fill_null(arr.cast(pa.int64()), 0).to_numpy()
-    seconds, fraction = np.divmod(values, per_second)
-    days, time_of_day = np.divmod(seconds, 86_400)
-    if len(days) and (days.min() < _FIRST_DAY or days.max() > _LAST_DAY):
-        s = pc.cast(arr, pa.string())  # years outside 1-9999: the cast's own spelling
-        return s if per_second == 1 else _strip_fraction_zeros(s)
-    mask = pc.invert(valid)
-    date_text = _render_days(pa.array(days.astype(np.int32), mask=mask.to_numpy(False)))
-    parts = [date_text, " ", _time_of_day().take(pa.array(time_of_day.astype(np.int32)))]
-    if per_second > 1 and fraction.any():
-        digits = len(str(per_second)) - 1
-        text = pc.utf8_rtrim(
-            pc.utf8_lpad(pc.cast(pa.array(fraction), pa.string()), digits, "0"), "0"
-        )
-        parts.append(
-            pc.if_else(pa.array(fraction == 0), "", pc.binary_join_element_wise(".", text, ""))
-        )
-    return pc.binary_join_element_wise(*parts, "")
+def _has_letters(text: pa.Array) -> bool:
+    """Whether a cast number holds an exponent or spells nan/inf ("e" or "n" somewhere)."""
+    if len(text) == 0:
+        return False
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)
+    first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
+    return bool((data == ord("e")).any() or (data == ord("n")).any())
 
 
 def render_arrow(arr: pa.Array) -> pa.Array:
@@ -312,6 +285,8 @@ def render_arrow(arr: pa.Array) -> pa.Array:
         return pc.cast(arr, pa.string())
     if pa.types.is_float64(t):
         s = pc.cast(arr, pa.string())
+        if not _has_letters(s):  # plain decimals only: the common case, one byte scan
+            return s
         odd = pc.or_(pc.match_substring(s, "e"), pc.is_nan(arr))  # 1.5e+10, nan
         odd = pc.fill_null(pc.or_(odd, pc.is_inf(arr)), False)
         if pc.any(odd).as_py():
@@ -323,8 +298,6 @@ def render_arrow(arr: pa.Array) -> pa.Array:
     if pa.types.is_timestamp(t):
         if t.tz is not None:
             arr = pc.local_timestamp(arr)
-        if len(arr) >= _LOOKUP_MIN_ROWS:
-            return _render_timestamps(arr)
         s = pc.cast(arr, pa.string())
         return s if t.unit == "s" else _strip_fraction_zeros(s)
     if pa.types.is_time(t):
