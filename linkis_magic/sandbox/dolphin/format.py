@@ -253,6 +253,11 @@ def _render_days(days: pa.Array) -> pa.Array:
     return table.take(pc.subtract(days, pa.scalar(lo, pa.int32())))
 
 
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Z", "+00:00", "Etc/Universal", "Zulu"})
+"""Zones whose local time is UTC: their timestamps need no conversion (DuckDB's TIMESTAMPTZ
+arrives as Etc/UTC)."""
+
+
 def _has_letters(text: pa.Array) -> bool:
     """Whether a cast number holds an exponent or spells nan/inf ("e" or "n" somewhere)."""
     if len(text) == 0:
@@ -296,7 +301,9 @@ def render_arrow(arr: pa.Array) -> pa.Array:
     if pa.types.is_floating(t):
         return _python_strings(arr, float_text)
     if pa.types.is_timestamp(t):
-        if t.tz is not None:
+        if t.tz in _UTC_NAMES:
+            arr = arr.cast(pa.timestamp(t.unit))  # UTC wall time: the same numbers, no tz
+        elif t.tz is not None:
             arr = pc.local_timestamp(arr)
         s = pc.cast(arr, pa.string())
         return s if t.unit == "s" else _strip_fraction_zeros(s)

@@ -155,8 +155,17 @@ class TestRendering:
         assert a.read_bytes() == b.read_bytes()
         assert dolphin.read_page(a, 1, 1, "LINKIS_NULL") == [[text]]
 
-    def test_timezone_aware_timestamp_uses_wall_clock(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize(
+        ("tz", "wall"),
+        [("UTC", "03:04:05"), ("Etc/UTC", "03:04:05"), ("+00:00", "03:04:05"),
+         ("Asia/Shanghai", "11:04:05"), ("-02:30", "00:34:05")],
+    )  # fmt: skip
+    def test_timezone_aware_timestamp_uses_wall_clock(
+        self, tmp_path: Path, tz: str, wall: str
+    ) -> None:
+        """The instant 03:04:05 UTC shown in the column's own zone (UTC zones unconverted)."""
         path = tmp_path / "_0.dolphin"
-        ts = pa.array([dt.datetime(2024, 1, 2, 3, 4, 5)], pa.timestamp("us", tz="UTC"))
+        instant = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+        ts = pa.array([instant, None]).cast(pa.timestamp("us", tz=tz))
         dolphin.write_arrow(path, pa.table({"c": ts}))
-        assert dolphin.read_page(path, 1, 1, None) == [["2024-01-02 03:04:05"]]
+        assert dolphin.read_page(path, 1, 2, None) == [[f"2024-01-02 {wall}"], ["NULL"]]
