@@ -95,6 +95,12 @@ class TestQuickstart:
         assert "hello from the Linkis python engine" in joined
         attached = next(t for c, t in zip(code, texts, strict=True) if "linkis attach" in c.source)
         assert "multiples_of_3" in attached and "6666667" in attached
+        # schema browsing and the engines the tour's jobs ran on
+        by_source = {c.source.strip(): t for c, t in zip(code, texts, strict=True)}
+        assert {"emp", "dept", "sales"} <= set(by_source["%linkis tables"].split())
+        assert "empno" in by_source["%linkis columns emp"]
+        engines = by_source["%linkis engines"]
+        assert "spark-" in engines and "python" in engines and "Unlock" in engines
         # the optional Spark section: real per-Spark-job progress rows, or a visible note
         start, query, head = code[-3:]
         assert "k" in outputs_text(head) and "200000" in outputs_text(head)
