@@ -375,13 +375,13 @@ class Job:
         """Read progress once more at the end, so stage rows show their final task counts.
 
         The last regular poll may date from mid-run; without this the display would keep a
-        stage at, say, 78/100 tasks next to a Succeed badge. Only asked when a stage we showed
-        is incomplete, so a job that finished before any progress poll costs no extra call.
+        stage at, say, 78/100 tasks next to a Succeed badge, or miss the stages (Spark jobs)
+        that started after it. Only asked when we showed stages, so a job that finished
+        before any progress poll costs no extra call.
         """
         old = (self._progress, self._stages)
         final: Progress | None = None
-        unfinished = any(st.succeeded + st.failed < st.total for st in self._stages)
-        if unfinished and not self._route.gone:
+        if self._stages and not self._route.gone:
             try:
                 final = self._route.progress()
             except LinkisError:  # best effort: the state is already known

@@ -330,6 +330,37 @@ class TestFinalProgress:
         assert (final.succeeded, final.running, final.total) == (100, 0, 100)
         assert job.snapshot().progress == 1.0
 
+    def test_stages_that_started_after_the_last_poll_are_shown(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """A Spark join runs several Spark jobs: the last poll saw the first one complete;
+        the end shows the second as well."""
+
+        def stage(name: str) -> dict[str, object]:
+            done = {"succeedTasks": 8, "failedTasks": 0, "runningTasks": 0, "totalTasks": 8}
+            return {"id": name, **done}
+
+        status = running_for(0.15, clock)
+        ended: list[bool] = []
+
+        def tracked(req: Request) -> Reply:
+            reply = status(req)
+            ended.append(b"Succeed" in reply.body)
+            return reply
+
+        def progress(_req: Request) -> Reply:
+            stages = [stage("jobId-1"), stage("jobId-2")] if any(ended) else [stage("jobId-1")]
+            return envelope({"progress": 0.5 * len(stages), "progressInfo": stages,
+                             "execID": EXEC_ID})  # fmt: skip
+
+        gw.on("GET", STATUS, tracked)
+        gw.on("GET", PROGRESS, progress)
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        job = make_job(client, clock)
+        job.wait()
+        assert [st.id for st in job.snapshot().stages] == ["jobId-1", "jobId-2"]
+
 
 class TestPollingBudget:
     """A job that finishes at once is seen at once; status calls do not pile up."""
