@@ -18,8 +18,11 @@ whether a rejected request (HTTP 401) is worth one retry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import requests
@@ -30,7 +33,15 @@ from linkis_magic._validate import check_int, check_timeout, check_verify
 from linkis_magic.errors import ConfigurationError, ProtocolError, TransportError
 from linkis_magic.protocol import Envelope, parse_envelope, raise_for_envelope, redact
 
-__all__ = ["API_PREFIX", "AuthScheme", "Timeout", "Transport"]
+__all__ = [
+    "API_PREFIX",
+    "AuthScheme",
+    "BinaryWriter",
+    "Timeout",
+    "Transport",
+    "save_download",
+    "sniff",
+]
 
 logger = logging.getLogger("linkis_magic.client")
 
@@ -262,3 +273,51 @@ class Transport:
                 content_type=ctype,
             )
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+class BinaryWriter(Protocol):
+    """Where a download can go: anything with ``write(bytes)``, such as an open binary file."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+def sniff(chunks: Iterator[bytes], size: int) -> bytes:
+    """The first ``size`` bytes (or more) of a download: enough to recognise an error body."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= size:
+            break
+    return head
+
+
+def save_download(
+    head: bytes, chunks: Iterable[bytes], dest: str | os.PathLike[str] | BinaryWriter | None
+) -> bytes | int:
+    """The rest of a download after ``head``: returned (``dest`` None), written to a writer,
+    or saved to a path through a temporary file renamed only when complete."""
+    if dest is None:
+        return head + b"".join(chunks)
+    if isinstance(dest, (str, os.PathLike)):
+        target = Path(dest)
+        fd, tmp = tempfile.mkstemp(prefix=".linkis-export-", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                written = _copy(head, chunks, out)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return written
+    if not hasattr(dest, "write"):
+        raise ConfigurationError("dest must be None, a file path or a binary file object")
+    return _copy(head, chunks, dest)
+
+
+def _copy(head: bytes, chunks: Iterable[bytes], out: BinaryWriter) -> int:
+    out.write(head)
+    written = len(head)
+    for chunk in chunks:
+        out.write(chunk)
+        written += len(chunk)
+    return written

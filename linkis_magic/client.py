@@ -10,17 +10,23 @@ to test alone. How a request travels (sessions, retries, envelopes, redaction) i
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
 from linkis_magic import job as _job
-from linkis_magic._transport import API_PREFIX, Timeout, Transport, reason
+from linkis_magic._transport import (
+    API_PREFIX,
+    BinaryWriter,
+    Timeout,
+    Transport,
+    reason,
+    save_download,
+    sniff,
+)
 from linkis_magic._validate import (
     check_base_url,
     check_creator,
@@ -72,9 +78,6 @@ from linkis_magic.protocol import (
     parse_task,
     parse_task_page,
 )
-
-if TYPE_CHECKING:  # the results package imports pandas: only its type is needed here
-    from linkis_magic.results._source import BinaryWriter
 
 __all__ = ["API_PREFIX", "LinkisClient"]
 
@@ -482,7 +485,7 @@ class LinkisClient:
         resp = self._transport.download("filesystem/resultsetToExcel", params)
         try:
             chunks = resp.iter_content(chunk_size=_CHUNK)
-            head = _sniff(chunks)
+            head = sniff(chunks, _SNIFF)
             if head.lstrip().startswith(EXPORT_ERROR_PREFIX.encode("utf-8")):
                 body = head + b"".join(chunks)  # the whole (short) error text
                 check_export_error(
@@ -491,50 +494,10 @@ class LinkisClient:
             if resp.status_code != 200:
                 self._transport.raise_for(self._transport.envelope(resp, head + b"".join(chunks)))
             self.auth.touched()
-            return _write(head, chunks, dest)
+            return save_download(head, chunks, dest)
         except requests.RequestException as exc:
             raise TransportError(
                 f"the export download from {self.base_url} broke off: {reason(exc)}"
             ) from exc
         finally:
             resp.close()
-
-
-def _sniff(chunks: Iterator[bytes]) -> bytes:
-    """The first bytes of a download: enough to recognise an error body."""
-    head = b""
-    for chunk in chunks:
-        head += chunk
-        if len(head) >= _SNIFF:
-            break
-    return head
-
-
-def _write(
-    head: bytes, chunks: Iterable[bytes], dest: str | os.PathLike[str] | BinaryWriter | None
-) -> bytes | int:
-    if dest is None:
-        return head + b"".join(chunks)
-    if isinstance(dest, (str, os.PathLike)):
-        target = Path(dest)
-        fd, tmp = tempfile.mkstemp(prefix=".linkis-export-", dir=target.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                written = _copy(head, chunks, out)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return written
-    if not hasattr(dest, "write"):
-        raise ConfigurationError("dest must be None, a file path or a binary file object")
-    return _copy(head, chunks, dest)
-
-
-def _copy(head: bytes, chunks: Iterable[bytes], out: BinaryWriter) -> int:
-    out.write(head)
-    written = len(head)
-    for chunk in chunks:
-        out.write(chunk)
-        written += len(chunk)
-    return written

@@ -150,3 +150,17 @@ class TestIsolation:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
         )
         assert out.stdout.strip() == "[]"
+
+    def test_import_client_does_not_import_pandas(self) -> None:
+        """Submitting and following jobs needs no pandas/pyarrow; reading results loads them."""
+        code = (
+            "import sys, linkis_magic.client, linkis_magic.job, linkis_magic.results\n"
+            "heavy = lambda: sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules)\n"
+            "print(heavy())\n"
+            "linkis_magic.results.load_results\n"
+            "print(heavy())"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert out.stdout.split("\n")[:2] == ["[]", "['pandas', 'pyarrow']"]

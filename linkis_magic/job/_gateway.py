@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from linkis_magic.protocol import JobStatus, LogChunk, Progress, SubmitResult, TaskInfo, TaskPage
-from linkis_magic.results import ResultSource
+from linkis_magic.results import ResultSource  # no pandas: the package loads it lazily
 
 __all__ = ["JobGateway"]
 

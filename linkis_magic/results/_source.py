@@ -10,18 +10,13 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from linkis_magic._transport import BinaryWriter
 from linkis_magic.protocol import DirEntry, FileInfo, FilePage
 
 __all__ = ["NULL_VALUE", "PAGE_SIZE", "BinaryWriter", "ResultSource"]
 
 PAGE_SIZE = 5000  # openFile rows per page (the Linkis default; accepted by every release)
 NULL_VALUE = "LINKIS_NULL"  # openFile: NULL cells come back as JSON null (1.5+, §5.3)
-
-
-class BinaryWriter(Protocol):
-    """Where a download can go: anything with ``write(bytes)``, such as an open binary file."""
-
-    def write(self, data: bytes, /) -> int: ...
 
 
 class ResultSource(Protocol):
