@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from linkis_magic.sandbox.dolphin import sidecars
 from linkis_magic.sandbox.dolphin.format import (
@@ -308,59 +307,11 @@ def iter_batches(
                 [apply_policy(policy, k, a, True) for k, a in zip(kinds, cells, strict=True)],
                 names=names,
             ),
-            _line_chunks(stored[1], stored[0].size, len(kinds), len(offsets)),
+            sidecars.line_cells(stored[1], stored[0].size, len(kinds), len(offsets)),
         )
         return
     chunks = (offsets[lo : lo + batch_rows] for lo in range(0, len(offsets), batch_rows))
     yield from ordered_map(make, chunks, 1 if not r.table else 0)
-
-
-_LINE_BLOCK = 8 << 20
-"""Bytes of the lines sidecar parsed at a time when cells are read back from it."""
-
-
-def _line_chunks(data: mmap.mmap, size: int, n_columns: int, rows: int) -> Iterator[list[pa.Array]]:
-    """The first `rows` rows of the lines sidecar as string columns, block by block.
-
-    Only used when no cell holds a tab or a line break, so splitting at them gives back the
-    stored cells exactly (no quoting, no NULL conversion).
-    """
-    names = sidecars.column_names(n_columns)
-    convert = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
-        null_values=[],
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    read = pacsv.ReadOptions(column_names=names, use_threads=False)
-    pos = 0
-    while rows > 0 and pos < size:
-        end = min(size, pos + _LINE_BLOCK)
-        if end < size:
-            end = data.rfind(b"\n", pos, end) + 1
-            if end <= pos:  # one line longer than a block
-                end = data.find(b"\n", pos + _LINE_BLOCK) + 1 or size
-        table = pacsv.read_csv(
-            pa.py_buffer(data[pos:end]),
-            read_options=read,
-            parse_options=_LINES_PARSE,
-            convert_options=convert,
-        )
-        pos = end
-        if table.num_rows > rows:
-            table = table.slice(0, rows)
-        rows -= table.num_rows
-        yield [col.combine_chunks() for col in table.columns]
-
-
-_LINES_PARSE = pacsv.ParseOptions(
-    delimiter="\t",
-    quote_char=False,
-    escape_char=False,
-    double_quote=False,
-    newlines_in_values=False,
-    ignore_empty_lines=False,
-)
 
 
 def raw_lines(path: PathLike, rows: int) -> tuple[sidecars.Lines, mmap.mmap, int] | None:
@@ -380,21 +331,7 @@ def raw_lines(path: PathLike, rows: int) -> tuple[sidecars.Lines, mmap.mmap, int
         return lines, data, lines.size
     if lines.breaks:
         return None
-    return lines, data, _line_end(data, lines.size, max(rows, 0))
-
-
-def _line_end(data: mmap.mmap, size: int, rows: int) -> int:
-    """Byte position just after the `rows`-th line end."""
-    pos = seen = 0
-    while seen < rows and pos < size:
-        end = min(size, pos + _LINE_BLOCK)
-        chunk = np.frombuffer(data, dtype=np.uint8, count=end - pos, offset=pos)
-        breaks = np.flatnonzero(chunk == 10)
-        if seen + len(breaks) >= rows:
-            return pos + int(breaks[rows - seen - 1]) + 1
-        seen += len(breaks)
-        pos = end
-    return pos
+    return lines, data, sidecars.line_end(data, lines.size, max(rows, 0))
 
 
 def read_arrow(

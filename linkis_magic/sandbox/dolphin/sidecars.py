@@ -23,11 +23,14 @@ import mmap
 import os
 import struct
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from linkis_magic.sandbox.dolphin.format import PathLike
 
@@ -187,3 +190,65 @@ def column_names(n_columns: int) -> list[str]:
 def drop_lines(path: PathLike) -> None:
     """Remove the lines file before a rewrite, so a stale copy is never read."""
     lines_path(path).unlink(missing_ok=True)
+
+
+_LINE_BLOCK = 8 << 20
+"""Bytes of the lines sidecar parsed at a time when cells are read back from it."""
+
+
+def line_cells(data: mmap.mmap, size: int, n_columns: int, rows: int) -> Iterator[list[pa.Array]]:
+    """The first `rows` rows of the lines sidecar as string columns, block by block.
+
+    Only used when no cell holds a tab or a line break, so splitting at them gives back the
+    stored cells exactly (no quoting, no NULL conversion).
+    """
+    names = column_names(n_columns)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    read = pacsv.ReadOptions(column_names=names, use_threads=False)
+    pos = 0
+    while rows > 0 and pos < size:
+        end = min(size, pos + _LINE_BLOCK)
+        if end < size:
+            end = data.rfind(b"\n", pos, end) + 1
+            if end <= pos:  # one line longer than a block
+                end = data.find(b"\n", pos + _LINE_BLOCK) + 1 or size
+        table = pacsv.read_csv(
+            pa.py_buffer(data[pos:end]),
+            read_options=read,
+            parse_options=_LINES_PARSE,
+            convert_options=convert,
+        )
+        pos = end
+        if table.num_rows > rows:
+            table = table.slice(0, rows)
+        rows -= table.num_rows
+        yield [col.combine_chunks() for col in table.columns]
+
+
+_LINES_PARSE = pacsv.ParseOptions(
+    delimiter="\t",
+    quote_char=False,
+    escape_char=False,
+    double_quote=False,
+    newlines_in_values=False,
+    ignore_empty_lines=False,
+)
+
+
+def line_end(data: mmap.mmap, size: int, rows: int) -> int:
+    """Byte position just after the `rows`-th line end."""
+    pos = seen = 0
+    while seen < rows and pos < size:
+        end = min(size, pos + _LINE_BLOCK)
+        chunk = np.frombuffer(data, dtype=np.uint8, count=end - pos, offset=pos)
+        breaks = np.flatnonzero(chunk == 10)
+        if seen + len(breaks) >= rows:
+            return pos + int(breaks[rows - seen - 1]) + 1
+        seen += len(breaks)
+        pos = end
+    return pos
