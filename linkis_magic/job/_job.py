@@ -114,6 +114,7 @@ class Job:
         self._state: JobStatus | None = None
         self._progress = 0.0
         self._stages: tuple[StageProgress, ...] = ()
+        self._progress_asked = False  # a mid-run progress poll went out (see _final_progress)
         self._resources: Resources | None = None
         self._finished_elapsed: float | None = None
         self._results: dict[int | None, list[ResultSet]] = {}
@@ -361,6 +362,7 @@ class Job:
         """Whether progress changed; None when this tick only probed the gateway (see
         ``Route.progress``) and the next tick should ask again."""
         old = (self._progress, self._stages, self._resources)
+        self._progress_asked = True
         try:
             prog = self._route.progress()
         except GatewayError:
@@ -376,12 +378,13 @@ class Job:
 
         The last regular poll may date from mid-run; without this the display would keep a
         stage at, say, 78/100 tasks next to a Succeed badge, or miss the stages (Spark jobs)
-        that started after it. Only asked when we showed stages, so a job that finished
-        before any progress poll costs no extra call.
+        that started after it, or all of them when the one poll came before the first. Only
+        asked when progress was polled during the run, so a job that finished within the
+        status-only span after submit costs no extra call.
         """
         old = (self._progress, self._stages)
         final: Progress | None = None
-        if self._stages and not self._route.gone:
+        if (self._stages or self._progress_asked) and not self._route.gone:
             try:
                 final = self._route.progress()
             except LinkisError:  # best effort: the state is already known

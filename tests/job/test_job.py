@@ -361,6 +361,34 @@ class TestFinalProgress:
         job.wait()
         assert [st.id for st in job.snapshot().stages] == ["jobId-1", "jobId-2"]
 
+    def test_stages_are_shown_when_the_one_poll_came_before_them(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """A warm Spark engine runs a join in under a second: the one progress poll saw no
+        Spark job yet, and the end still shows them all."""
+        status = running_for(0.15, clock)
+        ended: list[bool] = []
+
+        def tracked(req: Request) -> Reply:
+            reply = status(req)
+            ended.append(b"Succeed" in reply.body)
+            return reply
+
+        def progress(_req: Request) -> Reply:
+            done = {"succeedTasks": 2, "failedTasks": 0, "runningTasks": 0, "totalTasks": 2}
+            stages = [{"id": "jobId-1", **done}] if any(ended) else []
+            return envelope({"progress": 1.0 if stages else 0.0, "progressInfo": stages,
+                             "execID": EXEC_ID})  # fmt: skip
+
+        gw.on("GET", STATUS, tracked)
+        gw.on("GET", PROGRESS, progress)
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        job = make_job(client, clock)
+        job.wait()
+        assert len(gw.calls("GET", PROGRESS)) >= 2  # the mid-run poll, then the final read
+        assert [st.id for st in job.snapshot().stages] == ["jobId-1"]
+
 
 class TestPollingBudget:
     """A job that finishes at once is seen at once; status calls do not pile up."""
