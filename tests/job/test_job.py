@@ -53,6 +53,28 @@ def running_for(
     return reply
 
 
+def spark_job_ending_after(
+    seconds: float, clock: FakeClock, before: list[str], after: list[str]
+) -> tuple[Callable[[Request], Reply], Callable[[Request], Reply]]:
+    """Status and progress replies of a Spark job Running for ``seconds``: progress lists
+    the completed Spark jobs ``before`` until the status said Succeed, then ``after``."""
+    status = running_for(seconds, clock)
+    ended: list[bool] = []
+
+    def tracked(req: Request) -> Reply:
+        reply = status(req)
+        ended.append(b"Succeed" in reply.body)
+        return reply
+
+    def progress(_req: Request) -> Reply:
+        done = {"succeedTasks": 2, "failedTasks": 0, "runningTasks": 0, "totalTasks": 2}
+        stages = [{"id": name, **done} for name in (after if any(ended) else before)]
+        return envelope({"progress": 1.0 if stages else 0.0, "progressInfo": stages,
+                         "execID": EXEC_ID})  # fmt: skip
+
+    return tracked, progress
+
+
 def no_progress(gw: LinkisDouble) -> None:
     gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": [], "execID": EXEC_ID})
 
@@ -336,24 +358,10 @@ class TestFinalProgress:
         """A Spark join runs several Spark jobs: the last poll saw the first one complete;
         the end shows the second as well."""
 
-        def stage(name: str) -> dict[str, object]:
-            done = {"succeedTasks": 8, "failedTasks": 0, "runningTasks": 0, "totalTasks": 8}
-            return {"id": name, **done}
-
-        status = running_for(0.15, clock)
-        ended: list[bool] = []
-
-        def tracked(req: Request) -> Reply:
-            reply = status(req)
-            ended.append(b"Succeed" in reply.body)
-            return reply
-
-        def progress(_req: Request) -> Reply:
-            stages = [stage("jobId-1"), stage("jobId-2")] if any(ended) else [stage("jobId-1")]
-            return envelope({"progress": 0.5 * len(stages), "progressInfo": stages,
-                             "execID": EXEC_ID})  # fmt: skip
-
-        gw.on("GET", STATUS, tracked)
+        status, progress = spark_job_ending_after(
+            0.15, clock, before=["jobId-1"], after=["jobId-1", "jobId-2"]
+        )
+        gw.on("GET", STATUS, status)
         gw.on("GET", PROGRESS, progress)
         gw.on("GET", LOG, LogScript(["a"]))
         gw.on("GET", HISTORY, task_doc("Succeed"))
@@ -366,21 +374,8 @@ class TestFinalProgress:
     ) -> None:
         """A warm Spark engine runs a join in under a second: the one progress poll saw no
         Spark job yet, and the end still shows them all."""
-        status = running_for(0.15, clock)
-        ended: list[bool] = []
-
-        def tracked(req: Request) -> Reply:
-            reply = status(req)
-            ended.append(b"Succeed" in reply.body)
-            return reply
-
-        def progress(_req: Request) -> Reply:
-            done = {"succeedTasks": 2, "failedTasks": 0, "runningTasks": 0, "totalTasks": 2}
-            stages = [{"id": "jobId-1", **done}] if any(ended) else []
-            return envelope({"progress": 1.0 if stages else 0.0, "progressInfo": stages,
-                             "execID": EXEC_ID})  # fmt: skip
-
-        gw.on("GET", STATUS, tracked)
+        status, progress = spark_job_ending_after(0.15, clock, before=[], after=["jobId-1"])
+        gw.on("GET", STATUS, status)
         gw.on("GET", PROGRESS, progress)
         gw.on("GET", LOG, LogScript(["a"]))
         gw.on("GET", HISTORY, task_doc("Succeed"))
