@@ -82,7 +82,8 @@ def main() -> None:
         path = work / "_0.dolphin"
         table = _table()
         write_time = statistics.median(
-            _timed(lambda: dolphin.write_arrow(path, table)) for _ in range(3)
+            _timed(lambda: (dolphin.write_arrow(path, table), dolphin.wait_lines(path)))
+            for _ in range(3)
         )
         index, lines = dolphin.index_path(path), dolphin.lines_path(path)
         saved = {index: work / "saved.idx", lines: work / "saved.lines"}

@@ -156,31 +156,48 @@ def _copy_lines(
 
     That holds when no cell needs a NULL/empty replacement, line breaks inside values are
     kept or absent, and the separator is a tab or no value holds a tab (then tabs are
-    swapped for it byte-wise). Returns False (nothing written) otherwise.
+    swapped for it byte-wise). Lines still being built after their job ended are streamed
+    from memory as they come. Returns False (nothing written) otherwise.
     """
+    pending = dolphin.pending_lines(path)
+    if pending is not None:
+        if not _copyable(pending, sep, keep_newline):
+            return False
+        for part in pending.stream(rows):
+            _send(out, part, sep)
+        return True
     found = dolphin.raw_lines(path, rows)
     if found is None:
         return False
     lines, data, length = found
     try:
-        if not lines.clean or (lines.breaks and not keep_newline):
+        if not _copyable(lines, sep, keep_newline):
             return False
-        if sep != "\t" and lines.tabs:
-            return False
-        sep_bytes = sep.encode("utf-8")
-        table = bytes.maketrans(b"\t", sep_bytes) if len(sep_bytes) == 1 else None
         with memoryview(data) as view:
-            for pos in range(0, length, _COPY_CHUNK):
-                with view[pos : min(length, pos + _COPY_CHUNK)] as chunk:
-                    if sep == "\t":
-                        out.write(chunk)
-                    elif table is not None:
-                        out.write(bytes(chunk).translate(table))
-                    else:
-                        out.write(bytes(chunk).replace(b"\t", sep_bytes))
+            _send(out, view[:length], sep)
         return True
     finally:
         data.close()
+
+
+def _copyable(lines: dolphin.Lines | dolphin.PendingLines, sep: str, keep_newline: bool) -> bool:
+    if not lines.clean or (lines.breaks and not keep_newline):
+        return False
+    return sep == "\t" or not lines.tabs
+
+
+def _send(out: BinaryIO, data: memoryview, sep: str) -> None:
+    """Write tab-joined lines with `sep` between cells, a few MiB at a time."""
+    sep_bytes = sep.encode("utf-8")
+    table = bytes.maketrans(b"\t", sep_bytes) if len(sep_bytes) == 1 else None
+    for pos in range(0, len(data), _COPY_CHUNK):
+        with data[pos : pos + _COPY_CHUNK] as chunk:
+            if sep == "\t":
+                out.write(chunk)
+            elif table is not None:
+                out.write(bytes(chunk).translate(table))
+            else:
+                out.write(bytes(chunk).replace(b"\t", sep_bytes))
 
 
 _NUMERIC = frozenset({"short", "int", "long", "bigint", "float", "double", "decimal"})

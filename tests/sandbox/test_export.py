@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linkis_magic.sandbox import dolphin, export
+from linkis_magic.sandbox.dolphin import sidecars
+from tests.support.wait import wait_until
 
 TRICKY = [
     (1, "a,b"),
@@ -24,6 +27,22 @@ TRICKY = [
     (6, " "),
     (7, "日本\t語"),
 ]
+
+
+class _GrowingBody(io.BytesIO):
+    """A response body another thread reads while the export still writes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def write(self, data: object) -> int:
+        with self._lock:
+            return super().write(data)  # type: ignore[arg-type]
+
+    def value(self) -> bytes:
+        with self._lock:
+            return self.getvalue()
 
 
 def csv(path: Path, **options: object) -> bytes:
@@ -192,14 +211,68 @@ class TestLinesSidecar:
             "keep_newline": keep_newline,
             "limit": limit,
         }
-        sent = csv(path, **options)
+        sent = csv(path, **options)  # the lines may still be in the making: streamed
+        dolphin.wait_lines(path)
+        assert csv(path, **options) == sent  # from the lines file
         dolphin.lines_path(path).unlink()
-        assert csv(path, **options) == sent
+        assert csv(path, **options) == sent  # rendered from the records
+
+    def test_lines_still_in_the_making_are_streamed_as_they_come(self, tmp_path: Path) -> None:
+        """An export that arrives while the writer's thread still joins the lines sends each
+        batch as it is added, and ends when the build does (no lines file needed)."""
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_arrow(path, pa.table({"a": [1, 2, 3]}), lines_after=False)
+        dolphin.lines_path(path).unlink()  # only the pending lines below can give a fast body
+        pending = dolphin.PendingLines(clean=True, tabs=False, breaks=False)
+        sidecars.building_lines(path, pending)
+        out = _GrowingBody()
+        worker = threading.Thread(target=export.export_csv, args=(path, out), kwargs={"limit": 3})
+        worker.start()
+        try:
+            wait_until(lambda: out.value() == b"a\n", what="the header")
+            pending.add(pa.array(["7\n", "8\n"]))  # doctored: proves where the body comes from
+            wait_until(lambda: out.value() == b"a\n7\n8\n", what="the first batch")
+            assert worker.is_alive()  # waits for the rest
+            pending.add(pa.array(["9\n", "10\n"]))
+            worker.join(timeout=10)
+            assert not worker.is_alive()
+            assert out.value() == b"a\n7\n8\n9\n"  # cut at the row limit
+        finally:
+            sidecars.lines_built(path, pending)
+        assert dolphin.pending_lines(path) is None
+
+    def test_a_failed_build_ends_the_streamed_body_with_an_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "_0.dolphin"
+        dolphin.write_arrow(path, pa.table({"a": [1, 2, 3]}), lines_after=False)
+        pending = dolphin.PendingLines(clean=True, tabs=False, breaks=False)
+        sidecars.building_lines(path, pending)
+        pending.add(pa.array(["1\n"]))
+        sidecars.lines_built(path, pending, failed=True)
+        stream = pending.stream(3)
+        assert bytes(next(stream)) == b"1\n"
+        with pytest.raises(RuntimeError, match="could not be built"):
+            next(stream)
+
+    def test_a_job_ends_before_its_lines_file_exists(self, tmp_path: Path) -> None:
+        """write_arrow returns with the `.dolphin` and its index complete; the lines file
+        follows, and readers that need it wait for it."""
+        path = tmp_path / "_0.dolphin"
+        table = pa.table({"i": pa.array(range(300_000), pa.int64())})
+        dolphin.write_arrow(path, table)
+        assert dolphin.count_rows(path) == 300_000
+        assert dolphin.read_page(path, 3000, 100, None)[-1] == ["299999"]
+        found = dolphin.raw_lines(path, 300_000)  # waits for the lines file
+        assert found is not None
+        lines, data, length = found
+        assert lines.clean and length == len(data) == sum(len(str(i)) + 1 for i in range(300_000))
+        data.close()
+        assert dolphin.pending_lines(path) is None
 
     def test_a_clean_table_is_copied_from_the_sidecar(self, tmp_path: Path) -> None:
         """No rendering: the body is the sidecar's bytes (here: doctored to prove it)."""
         path = tmp_path / "_0.dolphin"
         dolphin.write_arrow(path, pa.table({"a": [1, 2], "b": ["x", "y"]}))
+        dolphin.wait_lines(path)
         lines = dolphin.lines_path(path)
         assert lines.read_bytes() == b"1\tx\n2\ty\n"
         lines.write_bytes(b"9\tz\n2\ty\n")  # same size: the index still vouches for it

@@ -7,7 +7,8 @@ exactly what a Linkis engine would have written (docs/linkis-protocol.md §6):
 - `writer`: `write_table` (Python rows), `write_text` (lines), `write_arrow` (vectorized);
 - `reader`: `read_header`, `count_rows`, `read_page` (openFile), `iter_batches` (exports);
 - `values`: how stored cells read back (nullValue rules, normalizing other writers' text);
-- `sidecars`: the hidden offset index and tab-joined lines our writers leave next to each file.
+- `sidecars`: the hidden offset index and tab-joined lines our writers leave next to each file
+  (`pending_lines`, `wait_lines`: the lines of a file just written may still be in the making).
 
 Writes are atomic (hidden temporary file + rename), so a reader never sees half a file.
 """
@@ -36,7 +37,15 @@ from linkis_magic.sandbox.dolphin.reader import (
     read_header,
     read_page,
 )
-from linkis_magic.sandbox.dolphin.sidecars import Lines, index_path, is_sidecar_name, lines_path
+from linkis_magic.sandbox.dolphin.sidecars import (
+    Lines,
+    PendingLines,
+    index_path,
+    is_sidecar_name,
+    lines_path,
+    pending_lines,
+    wait_lines,
+)
 from linkis_magic.sandbox.dolphin.writer import write_arrow, write_table, write_text
 
 __all__ = [
@@ -52,6 +61,7 @@ __all__ = [
     "EmptyResultError",
     "Lines",
     "PathLike",
+    "PendingLines",
     "count_rows",
     "index_path",
     "is_sidecar_name",
@@ -59,11 +69,13 @@ __all__ = [
     "lines_path",
     "linkis_type_for_arrow",
     "normalize_type",
+    "pending_lines",
     "raw_lines",
     "read_arrow",
     "read_header",
     "read_page",
     "render_value",
+    "wait_lines",
     "write_arrow",
     "write_table",
     "write_text",

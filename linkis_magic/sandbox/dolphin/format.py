@@ -259,13 +259,27 @@ arrives as Etc/UTC)."""
 
 
 def _has_letters(text: pa.Array) -> bool:
-    """Whether a cast number holds an exponent or spells nan/inf ("e" or "n" somewhere)."""
+    """Whether a cast number holds an exponent or spells nan/inf: any byte above "9" (plain
+    renderings are digits, "-" and "." only), found with one vectorized max."""
     if len(text) == 0:
         return False
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)
     first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
-    return bool((data == ord("e")).any() or (data == ord("n")).any())
+    return bool(len(data)) and int(data.max()) > ord("9")
+
+
+def _render_timestamps(arr: pa.Array) -> pa.Array:
+    """Naive timestamps as Timestamp.toString minus ".0". Whole seconds (the common case)
+    are cast to second precision first, which renders without a fraction to trim; the safe
+    cast refuses as soon as one value has a fraction."""
+    unit = arr.type.unit
+    if unit != "s":
+        try:
+            arr = arr.cast(pa.timestamp("s"))
+        except pa.ArrowInvalid:
+            return _strip_fraction_zeros(pc.cast(arr, pa.string()))
+    return pc.cast(arr, pa.string())
 
 
 def render_arrow(arr: pa.Array) -> pa.Array:
@@ -305,8 +319,7 @@ def render_arrow(arr: pa.Array) -> pa.Array:
             arr = arr.cast(pa.timestamp(t.unit))  # UTC wall time: the same numbers, no tz
         elif t.tz is not None:
             arr = pc.local_timestamp(arr)
-        s = pc.cast(arr, pa.string())
-        return s if t.unit == "s" else _strip_fraction_zeros(s)
+        return _render_timestamps(arr)
     if pa.types.is_time(t):
         s = pc.cast(arr, pa.string())
         return s if t.unit == "s" else _strip_fraction_zeros(s)
@@ -384,24 +397,25 @@ _PREFIX_DISTINCT = 4096
 """Most distinct field-length combinations per batch rendered as whole record prefixes."""
 
 
-def _field_lengths(col: pa.Array) -> np.ndarray[Any, np.dtype[np.int64]]:
+def _field_lengths(col: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
     """UTF-8 byte length of every cell of a string array, from its offsets buffer."""
     offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[
         col.offset : col.offset + len(col) + 1
     ]
-    return np.diff(offsets).astype(np.int64)
+    return np.diff(offsets)
 
 
-def _record_prefixes(lens: list[np.ndarray[Any, np.dtype[np.int64]]]) -> pa.Array | None:
+def _record_prefixes(lens: list[np.ndarray[Any, np.dtype[np.int32]]]) -> pa.Array | None:
     """Every record's INT10(L) + INT10(len(C)) + C, or None when there are too many kinds.
 
     The prefix depends only on the tuple of field lengths, and real columns have few of them
     (fixed-width dates, numbers of a few digit counts): each distinct tuple is rendered once
     and taken per row, so the join that builds the records has one argument per column
-    instead of three.
+    instead of three. The key is built in int32 (it stays below _PREFIX_KEYS), in place.
     """
     n = len(lens[0])
-    key = np.zeros(n, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int32)
+    part = np.empty(n, dtype=np.int32)
     lows: list[int] = []
     spans: list[int] = []
     radix = 1
@@ -410,7 +424,11 @@ def _record_prefixes(lens: list[np.ndarray[Any, np.dtype[np.int64]]]) -> pa.Arra
         span = hi - lo + 1
         if radix * span > _PREFIX_KEYS:
             return None
-        key += (length - lo) * radix
+        if span > 1:
+            np.subtract(length, lo, out=part)
+            if radix > 1:
+                part *= radix
+            key += part
         lows.append(lo)
         spans.append(span)
         radix *= span

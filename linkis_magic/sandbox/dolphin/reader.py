@@ -267,6 +267,7 @@ def iter_batches(
     named "text". Vectorized (numpy) when every record has one field per column; fields
     beyond the metadata's columns are dropped here (read_page keeps them).
     """
+    sidecars.wait_lines(path)
     r = _File(path)
     offsets, canonical = r.offsets(stop=limit)
     if limit is not None:
@@ -321,6 +322,7 @@ def raw_lines(path: PathLike, rows: int) -> tuple[sidecars.Lines, mmap.mmap, int
     text result) or when rows and line ends do not correspond (a cell holds a line break)
     and `rows` stops before the end.
     """
+    sidecars.wait_lines(path)
     r = _File(path)
     offsets, canonical = r.offsets()
     stored = r.stored_lines() if canonical else None

@@ -25,6 +25,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def write_index(
     size = -1 if lines is None else lines.size
     with open(tmp, "wb") as fh:
         fh.write(_HEAD.pack(_MAGIC, *stamp, len(offsets), flags, size))
-        fh.write(np.ascontiguousarray(offsets, dtype="<i8").tobytes())
+        fh.write(np.ascontiguousarray(offsets, dtype="<i8").data)
     os.replace(tmp, target)
 
 
@@ -185,6 +186,104 @@ def open_lines(path: PathLike, index: Index) -> tuple[Lines, mmap.mmap] | None:
 def column_names(n_columns: int) -> list[str]:
     """Field names for the lines file's columns (the real names live in the `.dolphin`)."""
     return [f"c{i}" for i in range(n_columns)]
+
+
+LINES_WAIT = 120.0
+"""Longest a reader waits for a lines file still being built (then it reads records)."""
+
+
+class PendingLines:
+    """The lines of a `.dolphin` file that is complete, while a thread still builds them.
+
+    The writer knows the flags before the first line is joined (they come from the cells);
+    each batch's lines are added as they are made, so an export can stream them from memory
+    before the lines file exists (`stream`), and other readers wait for the file (`wait`).
+    """
+
+    def __init__(self, clean: bool, tabs: bool, breaks: bool) -> None:
+        self.clean, self.tabs, self.breaks = clean, tabs, breaks
+        self._parts: list[pa.Array] = []
+        self._done = False
+        self._failed = False
+        self._cond = threading.Condition()
+
+    @property
+    def splittable(self) -> bool:
+        return not (self.tabs or self.breaks)
+
+    def add(self, lines: pa.Array) -> None:
+        """One batch's lines (a string array, each line ending in a newline)."""
+        with self._cond:
+            self._parts.append(lines)
+            self._cond.notify_all()
+
+    def finish(self, *, failed: bool = False) -> None:
+        """No more lines: all were added, or the build gave up (`failed`)."""
+        with self._cond:
+            self._done, self._failed = True, failed
+            self._cond.notify_all()
+
+    def _has(self, index: int) -> bool:
+        """Part `index` is there, or no more will come (called holding the condition)."""
+        return index < len(self._parts) or self._done
+
+    def wait(self, timeout: float = LINES_WAIT) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._done, timeout)
+
+    def stream(self, rows: int) -> Iterator[memoryview]:
+        """The bytes of the first `rows` lines, batch by batch as they are built.
+
+        Raises RuntimeError when the build failed before `rows` lines were made (the caller
+        has then sent part of them: a short body the client detects)."""
+        index = 0
+        while rows > 0:
+            with self._cond:
+                self._cond.wait_for(partial(self._has, index), LINES_WAIT)
+                if index >= len(self._parts):
+                    if self._done and not self._failed:
+                        return
+                    raise RuntimeError("the lines of this result could not be built")
+                part = self._parts[index]
+            index += 1
+            take = min(rows, len(part))
+            rows -= take
+            offsets = np.frombuffer(part.buffers()[1], dtype=np.int32)
+            first, last = int(offsets[part.offset]), int(offsets[part.offset + take])
+            yield memoryview(part.buffers()[2])[first:last]
+
+
+_building: dict[str, PendingLines] = {}
+_building_lock = threading.Lock()
+
+
+def building_lines(path: PathLike, pending: PendingLines) -> None:
+    """Announce that the lines file of `path` is being built (see `PendingLines`)."""
+    with _building_lock:
+        _building[os.path.abspath(path)] = pending
+
+
+def lines_built(path: PathLike, pending: PendingLines, *, failed: bool = False) -> None:
+    """The build announced by `building_lines` is over (the file is written, or not)."""
+    with _building_lock:
+        key = os.path.abspath(path)
+        if _building.get(key) is pending:
+            del _building[key]
+    pending.finish(failed=failed)
+
+
+def pending_lines(path: PathLike) -> PendingLines | None:
+    """The lines of `path` still being built, if they are."""
+    with _building_lock:
+        return _building.get(os.path.abspath(path))
+
+
+def wait_lines(path: PathLike, timeout: float = LINES_WAIT) -> None:
+    """Return once no lines file of `path` is being built (writers finish the `.dolphin`
+    first and build its lines right after; see `writer.write_arrow`)."""
+    pending = pending_lines(path)
+    if pending is not None:
+        pending.wait(timeout)
 
 
 def drop_lines(path: PathLike) -> None:

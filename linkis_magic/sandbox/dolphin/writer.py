@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,50 +134,129 @@ def _rebatch(table: pa.Table, rows: int) -> Iterator[pa.RecordBatch]:
         yield from (b for b in part.to_batches() if b.num_rows)
 
 
-def write_arrow(path: PathLike, table: pa.Table | pa.RecordBatch) -> int:
+LINES_AFTER_BYTES = 512 << 20
+"""Largest table (Arrow bytes) whose lines file is built after its `.dolphin` file: its
+cells stay in memory until then. Bigger tables build both side by side, batch by batch."""
+
+
+def write_arrow(
+    path: PathLike, table: pa.Table | pa.RecordBatch, *, lines_after: bool = True
+) -> int:
     """Write a TABLE result set from Arrow data (vectorized); returns the number of rows.
 
     Besides the `.dolphin` file this writes both sidecars: the record offsets and the lines
     (the stored cells tab-joined, with what exports need to know about them). Both are
     ignored as soon as the `.dolphin` file changes.
+
+    With `lines_after` (and a table up to LINES_AFTER_BYTES), this returns as soon as the
+    `.dolphin` file and its index are complete, and a thread builds the lines from the cells
+    already rendered (`sidecars.PendingLines`): the job that wrote the result ends that much
+    sooner, and an export arriving meanwhile streams the lines from memory as they are made.
     """
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
     columns = [(f.name, linkis_type_for_arrow(f.type)) for f in table.schema]
     check_columns(columns)
     sidecars.drop_lines(path)
+    after = lines_after and table.nbytes <= LINES_AFTER_BYTES
     lines_file = sidecars.lines_path(path)
     lines_tmp = sidecars.hidden_tmp(lines_file)
     starts: list[np.ndarray[Any, Any]] = []
+    kept: deque[_Encoded] = deque()
     rows = 0
     flags = _CellFlags()
     try:
-        with _atomic(path) as fh, open(lines_tmp, "wb") as lines_out:
+        with _atomic(path) as fh, _maybe_open(None if after else lines_tmp) as lines_out:
             fh.write(MAGIC + int10(TABLE) + metadata_record(columns))
             pos = fh.tell()
             batches = _rebatch(table, _batch_rows(table.num_rows))
-            for encoded in ordered_map(_encode, batches):
-                records, ends, lines, batch_flags = encoded
+            for encoded in ordered_map(_encode_records if after else _encode_both, batches):
+                ends, records = encoded.ends, encoded.records
+                assert records is not None
                 first, last = int(ends[0]), int(ends[-1])
                 fh.write(memoryview(records.buffers()[2])[first:last])
-                _write_string_data(lines_out, lines)
                 starts.append(ends[:-1].astype(np.int64) - first + pos)
                 pos += last - first
                 rows += len(ends) - 1
-                flags = flags.merge(batch_flags)
+                flags = flags.merge(encoded.flags)
+                if lines_out is None:
+                    kept.append(encoded.without_records())
+                else:
+                    assert encoded.lines is not None
+                    _write_string_data(lines_out, encoded.lines)
+        offsets = np.concatenate(starts) if starts else np.empty(0, np.int64)
+        stamp = sidecars.stamp_of(path)
+        if after:
+            sidecars.write_index(path, offsets, stamp=stamp)
+            pending = sidecars.PendingLines(flags.clean, flags.tabs, flags.breaks)
+            sidecars.building_lines(path, pending)
+            build = _LinesBuild(Path(path), offsets, stamp, kept, pending, flags)
+            threading.Thread(target=build.run, name="dolphin-lines", daemon=True).start()
+            return rows
         os.replace(lines_tmp, lines_file)
+        info = sidecars.Lines(
+            size=lines_file.stat().st_size, clean=flags.clean, tabs=flags.tabs, breaks=flags.breaks
+        )
+        sidecars.write_index(path, offsets, stamp=stamp, lines=info)
     finally:
         with contextlib.suppress(FileNotFoundError):
             lines_tmp.unlink()
-    lines_info = sidecars.Lines(
-        size=lines_file.stat().st_size, clean=flags.clean, tabs=flags.tabs, breaks=flags.breaks
-    )
-    sidecars.write_index(
-        path,
-        np.concatenate(starts) if starts else np.empty(0, np.int64),
-        lines=lines_info,
-    )
     return rows
+
+
+@contextlib.contextmanager
+def _maybe_open(path: Path | None) -> Iterator[BinaryIO | None]:
+    if path is None:
+        yield None
+        return
+    with open(path, "wb") as fh:
+        yield fh
+
+
+@dataclass
+class _LinesBuild:
+    """Builds the lines of a `.dolphin` file already written, on its own thread: in memory
+    first (`pending`, for exports that come meanwhile), then as the lines file."""
+
+    path: Path
+    offsets: np.ndarray[Any, Any]
+    stamp: sidecars.Stamp
+    batches: deque[_Encoded]
+    pending: sidecars.PendingLines
+    flags: _CellFlags
+
+    def _drain(self) -> Iterator[list[pa.Array]]:
+        """The batches' cells, each batch let go of once handed out."""
+        while self.batches:
+            yield self.batches.popleft().cells
+
+    def run(self) -> None:
+        lines_file = sidecars.lines_path(self.path)
+        tmp = sidecars.hidden_tmp(lines_file)
+        failed = True
+        try:
+            with open(tmp, "wb") as out:
+                for lines in ordered_map(_lines, self._drain()):
+                    self.pending.add(lines)
+                    _write_string_data(out, lines)
+            failed = False
+            if sidecars.stamp_of(self.path) != self.stamp:
+                return  # the result was rewritten meanwhile: these are not its lines
+            os.replace(tmp, lines_file)
+            info = sidecars.Lines(
+                size=os.path.getsize(lines_file),
+                clean=self.flags.clean,
+                tabs=self.flags.tabs,
+                breaks=self.flags.breaks,
+            )
+            sidecars.write_index(self.path, self.offsets, stamp=self.stamp, lines=info)
+        except OSError:
+            pass  # the directory went away (job removed, disk full): exports read records
+        finally:
+            self.batches.clear()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            sidecars.lines_built(self.path, self.pending, failed=failed)
 
 
 @dataclass(frozen=True)
@@ -208,14 +289,14 @@ def _is_plain_type(t: pa.DataType) -> bool:
     )
 
 
-def _flags(batch: pa.RecordBatch, cells: list[pa.Array]) -> _CellFlags:
+def _flags(plain: list[bool], nulls: bool, cells: list[pa.Array]) -> _CellFlags:
     """Plain types render to digits, dates and the like; every other type is reported as a
     raw-text kind (docs/linkis-protocol.md §6.4), where an export replaces exactly the NULL
     token, the text "NULL" and the empty string."""
-    clean = all(col.null_count == 0 for col in batch.columns)
+    clean = not nulls
     tabs = breaks = False
-    for col, text in zip(batch.columns, cells, strict=True):
-        if _is_plain_type(col.type):
+    for is_plain, text in zip(plain, cells, strict=True):
+        if is_plain:
             continue
         if clean:
             clean = not pc.any(pc.is_in(text, value_set=_MARKERS)).as_py()
@@ -234,14 +315,54 @@ def _string_bytes(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint8]]:
     return np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
 
 
-def _encode(
-    batch: pa.RecordBatch,
-) -> tuple[pa.Array, np.ndarray[Any, Any], pa.Array, _CellFlags]:
-    """One batch's records and record ends, its lines, and the flags of its cells."""
+@dataclass
+class _Encoded:
+    """One batch: its records and their end offsets, its stored cells and their flags, and
+    (when built alongside) its lines."""
+
+    records: pa.Array | None
+    ends: np.ndarray[Any, Any]
+    cells: list[pa.Array]
+    flags: _CellFlags
+    lines: pa.Array | None = None
+
+    def without_records(self) -> _Encoded:
+        return _Encoded(None, self.ends[:0], self.cells, self.flags)
+
+
+def _encode_records(batch: pa.RecordBatch) -> _Encoded:
     records, ends, cells = encode_batch(batch)
-    last = pc.binary_join_element_wise(cells[-1], "\n", "")
-    lines = pc.binary_join_element_wise(*cells[:-1], last, "\t") if len(cells) > 1 else last
-    return records, ends, lines, _flags(batch, cells)
+    plain = [_is_plain_type(c.type) for c in batch.columns]
+    nulls = any(c.null_count for c in batch.columns)
+    return _Encoded(records, ends, cells, _flags(plain, nulls, cells))
+
+
+def _encode_both(batch: pa.RecordBatch) -> _Encoded:
+    encoded = _encode_records(batch)
+    encoded.lines = _lines(encoded.cells)
+    return encoded
+
+
+def _lines(cells: list[pa.Array]) -> pa.Array:
+    """The cells tab-joined, each line ending in a newline.
+
+    One join with a trailing empty field gives "a<TAB>b<TAB>"; its last byte per line is then
+    overwritten with the newline in the join's own (fresh, unshared) buffer. That is cheaper
+    than joining a newline onto the last column first, which copies that column once more.
+    """
+    lines = pc.binary_join_element_wise(*cells, "", "\t")
+    if len(lines):
+        data = np.frombuffer(lines.buffers()[2], dtype=np.uint8)
+        if not data.flags.writeable:  # not ours to change: fall back to a copy
+            data = data.copy()
+            lines = pa.StringArray.from_buffers(
+                len(lines), lines.buffers()[1], pa.py_buffer(data), offset=lines.offset
+            )
+        ends = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
+            lines.offset + 1 : lines.offset + len(lines) + 1
+        ]
+        data[ends - 1] = ord("\n")
+    return lines
 
 
 def _write_string_data(out: BinaryIO, arr: pa.Array) -> None:

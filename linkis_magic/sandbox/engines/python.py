@@ -104,7 +104,9 @@ def linkis_show(data, columns=None):
             table = pa.Table.from_pylist([dict(zip(columns, row)) for row in rows])
     sys.stdout.flush()
     _flush_text()
-    dolphin.write_arrow(_next_path(), table)
+    # lines_after=False: the sandbox process that exports this result cannot wait for a
+    # thread of this one, so the lines file is complete when the cell ends.
+    dolphin.write_arrow(_next_path(), table, lines_after=False)
 
 
 def _run_cell(path, namespace):

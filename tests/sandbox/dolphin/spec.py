@@ -47,5 +47,7 @@ def spec_text(line: bytes) -> bytes:
 
 
 def drop_index(path: Path) -> None:
-    """Remove the offset index our writers leave, as if a real engine had written `path`."""
+    """Remove the offset index our writers leave, as if a real engine had written `path`
+    (once its lines are built: that rewrites the index)."""
+    dolphin.wait_lines(path)
     dolphin.index_path(path).unlink()

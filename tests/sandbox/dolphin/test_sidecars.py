@@ -27,6 +27,7 @@ class TestSidecar:
             }
         )
         dolphin.write_arrow(path, table)
+        dolphin.wait_lines(path)
         return path
 
     def snapshot(self, path: Path) -> tuple[object, ...]:
