@@ -35,6 +35,7 @@ CREATE/DROP TABLE/VIEW is reported to the catalog's `Owners` with the job's user
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -111,6 +112,14 @@ def split_statements(code: str, dialect: str) -> list[str]:
                 raise EngineError(42001, f"SQL parse error: {exc}") from exc
             return rewritten
         return [s for s in statements if s]
+    return list(_translate(code, dialect))
+
+
+@functools.lru_cache(maxsize=256)
+def _translate(code: str, dialect: str) -> tuple[str, ...]:
+    """sqlglot's translation of a cell, remembered: notebooks re-run the same cells, and
+    parsing plus generating takes a few milliseconds of every such job (errors are raised
+    again each time, not remembered)."""
     try:
         parsed = sqlglot.parse(code, read=dialect)
     except sqlglot.errors.SqlglotError as exc:
@@ -124,7 +133,7 @@ def split_statements(code: str, dialect: str) -> list[str]:
             out.append(expression.sql(dialect="duckdb"))
         except sqlglot.errors.SqlglotError as exc:
             raise EngineError(42002, f"cannot translate {dialect} SQL to DuckDB: {exc}") from exc
-    return out
+    return tuple(out)
 
 
 def _is_default(node: object) -> bool:
@@ -397,6 +406,7 @@ class DuckDBSession:
             return
         table = relation.to_arrow_table()
         stages.finish()  # the query is done; what is left is writing its rows (the job runs on)
+        ctx.log("INFO", f"Statement {number} computed {table.num_rows} row(s); writing them")
         path = ctx.next_result_path()
         dolphin.write_arrow(path, table)
         ctx.log(
