@@ -350,7 +350,10 @@ class Job:
         elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
             polled = self._poll_progress()
             progress_changed = bool(polled)
-            aux.done("progress", now, polled is not False)  # None: ask again next tick
+            with self._lock:
+                staged = bool(self._stages)
+            age = now - self._started_mono if staged and self._started_mono is not None else None
+            aux.done("progress", now, polled is not False, age)  # None: ask again next tick
         else:
             progress_changed = False
         with self._lock:

@@ -14,7 +14,9 @@ every 1-5 s):
   that report no progress (Python, shell) keep the plain schedule.
 * Progress and log are fetched on the same ticks, never more than one of each per tick, and are
   skipped while they cannot have changed (progress before the job runs; both back off while they
-  keep coming back unchanged).
+  keep coming back unchanged). Progress with stages backs off from a quarter of the job's age
+  at most, so a sub-second query's "every task done" is seen in time for the finishing beat
+  (a flat first step of 0.9 s would miss it); jobs without stages keep the flat step.
 * A poll that fails for transport reasons is retried on a slower beat; only after
   UNREACHABLE_GRACE seconds without an answer does waiting give up.
 """
@@ -36,7 +38,8 @@ FINISH_POLL = 0.02  # first interval once progress reports every task done ...
 FINISH_SHARE = 0.2  # ... then this share of the time since (so at most ~20% of it late)
 FAILED_POLL = 0.2  # smallest interval after a failed poll
 AUX_MAX_INTERVAL = 4.0  # cap for progress/log while they keep coming back unchanged
-AUX_FIRST_GAP = 0.9  # first back-off step for progress/log that did not change
+AUX_FIRST_GAP = 0.9  # first back-off step for progress/log that did not change ...
+AUX_AGE_SHARE = 0.25  # ... at most this share of the job's age, for progress with stages
 
 
 @dataclass
@@ -119,8 +122,10 @@ class AuxSchedule:
         """Ask for ``what`` ("log" or "progress") on this tick?"""
         return state_changed or now >= self._next[what]
 
-    def done(self, what: str, now: float, changed: bool) -> None:
-        """Record that ``what`` was fetched and whether it brought anything new."""
-        gap = 0.0 if changed else min(max(self._gap[what] * 2, AUX_FIRST_GAP), AUX_MAX_INTERVAL)
+    def done(self, what: str, now: float, changed: bool, age: float | None = None) -> None:
+        """Record that ``what`` was fetched and whether it brought anything new; ``age`` (the
+        job's, in seconds) caps the first back-off step (see the module doc)."""
+        first = AUX_FIRST_GAP if age is None else min(AUX_FIRST_GAP, AUX_AGE_SHARE * age)
+        gap = 0.0 if changed else min(max(self._gap[what] * 2, first), AUX_MAX_INTERVAL)
         self._gap[what] = gap
         self._next[what] = now + gap

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from linkis_magic.job._schedule import (
+    AUX_AGE_SHARE,
     AUX_FIRST_GAP,
     AUX_MAX_INTERVAL,
     EARLY_POLL,
@@ -131,6 +132,19 @@ class TestAuxSchedule:
         assert gaps[0] == pytest.approx(AUX_FIRST_GAP, abs=0.05)
         assert gaps[-1] == pytest.approx(AUX_MAX_INTERVAL, abs=0.05)
         assert gaps == sorted(gaps)
+
+    def test_progress_of_a_young_staged_job_backs_off_from_a_share_of_its_age(self) -> None:
+        """A query 0.1 s old whose progress did not change is asked again 25 ms later, not
+        0.9 s: its stages may all be done before the first second is out."""
+        aux = AuxSchedule()
+        aux.done("progress", 0.1, changed=False, age=0.1)
+        assert not aux.due("progress", 0.12, state_changed=False)
+        assert aux.due("progress", 0.1 + AUX_AGE_SHARE * 0.1, state_changed=False)
+        aux.done("progress", 0.2, changed=False, age=0.2)  # then doubles as before
+        assert not aux.due("progress", 0.2 + AUX_AGE_SHARE * 0.1 * 2 - 0.01, state_changed=False)
+        old = AuxSchedule()
+        old.done("progress", 30.0, changed=False, age=30.0)  # an old job: the flat first step
+        assert not old.due("progress", 30.0 + AUX_FIRST_GAP - 0.01, state_changed=False)
 
     def test_a_state_change_makes_both_due(self) -> None:
         aux = AuxSchedule()
