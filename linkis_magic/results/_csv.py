@@ -14,9 +14,10 @@ Why it is more than one download (docs/linkis-protocol.md §5.7, §10.15):
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,9 +120,10 @@ class _BlockParser:
     ``write`` is called by the download with each chunk. The header line is checked first;
     then every ~BLOCK_BYTES of whole lines go to a thread that parses and types them (numbers
     and dates by the CSV reader itself, other kinds by a cast, sentinel cells found), while
-    the download goes on. Results are taken in order and copied into the column sinks, so at
-    most a few blocks are in memory. Any mismatch raises :class:`CsvMismatch` from ``write``,
-    which ends the download there.
+    the download goes on. A block's thread also copies its columns into the final storage,
+    once the block before it has said where its rows end (a chain of futures), so the
+    download's thread only cuts blocks: at most a few blocks are in memory. Any mismatch
+    raises :class:`CsvMismatch` from ``write``, which ends the download there.
     """
 
     def __init__(self, columns: tuple[Column, ...], want: int) -> None:
@@ -132,9 +134,13 @@ class _BlockParser:
         self.sinks = [_Sink(kind_of(c.data_type), want) for c in columns]
         self.ambiguous: list[list[pa.Array]] = [[] for _ in columns]
         self.header = "\t".join(c.name for c in columns).encode("utf-8")
+        self._head = bytearray()  # bytes before the header line's end
         self._header_seen = False
-        self._buffer = bytearray()
+        self._chunks: list[bytes | memoryview] = []  # downloaded, not yet in a block
+        self._size = 0
         self._pending: deque[Future[_Block]] = deque()
+        self._starts: list[Future[int]] = [Future()]  # where each block's rows start
+        self._starts[0].set_result(0)
         self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="linkis-csv")
         # Numbers and dates are typed by the parser itself (Arrow's cast parsers, so the same
         # values parse or fail as with a cast afterwards); the missing-value markers become
@@ -151,49 +157,91 @@ class _BlockParser:
 
     # the file side, called by the download
     def write(self, data: bytes) -> int:
-        self._buffer += data
         if not self._header_seen:
-            end = self._buffer.find(b"\n")
+            self._head += data
+            end = self._head.find(b"\n")
             if end < 0:
-                if len(self._buffer) > len(self.header) + 2:
+                if len(self._head) > len(self.header) + 2:
                     raise CsvMismatch(
-                        f"header {bytes(self._buffer[:200])!r} is not {self.header[:200]!r}"
+                        f"header {bytes(self._head[:200])!r} is not {self.header[:200]!r}"
                     )
                 return len(data)
-            header = bytes(self._buffer[:end]).rstrip(b"\r")
+            header = bytes(self._head[:end]).rstrip(b"\r")
             if header != self.header:
                 raise CsvMismatch(f"header {header[:200]!r} is not {self.header[:200]!r}")
-            del self._buffer[: end + 1]
             self._header_seen = True
-        if len(self._buffer) >= BLOCK_BYTES:
-            cut = self._buffer.rfind(b"\n") + 1
-            if cut:
-                self._submit(bytes(self._buffer[:cut]))
-                del self._buffer[:cut]
+            rest = bytes(self._head[end + 1 :])
+            self._head.clear()
+            if rest:
+                self._add(rest)
+            return len(data)
+        self._add(data)
         return len(data)
+
+    def _add(self, data: bytes) -> None:
+        """Keep a downloaded chunk; once about a block is kept, send its whole lines off
+        (one copy: the join)."""
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size < BLOCK_BYTES:
+            return
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            return  # a line longer than this chunk: wait for its end
+        view = memoryview(data)
+        self._submit(b"".join([*self._chunks[:-1], view[:cut]]))
+        self._chunks = [view[cut:]] if cut < len(data) else []
+        self._size = len(data) - cut
 
     def close(self) -> None:
         """The download is complete: parse what is left and take every block."""
         if not self._header_seen:
             raise CsvMismatch("the export has no header line")
-        if self._buffer:
-            self._submit(bytes(self._buffer))
-            self._buffer.clear()
+        if self._size:
+            self._submit(b"".join(self._chunks))
+        self._chunks, self._size = [], 0
         while self._pending:
             self._take(self._pending.popleft().result())
 
     def shutdown(self) -> None:
         for future in self._pending:
             future.cancel()
+        for start in self._starts:  # blocks waiting for a cancelled predecessor: let go
+            with contextlib.suppress(InvalidStateError):
+                start.set_exception(CsvMismatch("the download ended"))
         self._pool.shutdown(wait=True)
 
     def _submit(self, block: bytes) -> None:
-        self._pending.append(self._pool.submit(self._parse, block))
+        start, end = self._starts[-1], Future[int]()
+        self._starts.append(end)
+        self._pending.append(self._pool.submit(self._parse, block, start, end))
         while len(self._pending) > _WORKERS:
             self._take(self._pending.popleft().result())
 
-    def _parse(self, block: bytes) -> _Block:
-        """On a worker thread: one block of whole lines -> typed column pieces."""
+    def _parse(self, block: bytes, start: Future[int], end: Future[int]) -> _Block:
+        """On a worker thread: one block of whole lines -> typed columns, copied into the
+        sinks at the rows where the previous block ended (``start``); ``end`` is where the
+        next one starts (an exception there when this block failed)."""
+        try:
+            parsed = self._parse_block(block)
+            offset = start.result()
+            if parsed.error is None and offset + parsed.rows > self.want:
+                parsed = _Block(0, [], f"CSV has more than the {self.want} rows fileInfo reports")
+            if parsed.error is not None:
+                end.set_exception(CsvMismatch(parsed.error))
+                return parsed
+            for sink, piece in zip(self.sinks, parsed.pieces, strict=True):
+                if piece.hits is not None:
+                    piece.hits = pc.add(piece.hits, offset)
+                sink.put(piece, offset)
+        except BaseException as exc:
+            with contextlib.suppress(InvalidStateError):
+                end.set_exception(exc)
+            raise
+        end.set_result(offset + parsed.rows)
+        return parsed
+
+    def _parse_block(self, block: bytes) -> _Block:
         options = pacsv.ReadOptions(
             column_names=self.names, use_threads=False, block_size=len(block) + 1
         )
@@ -213,15 +261,12 @@ class _BlockParser:
         return _Block(table.num_rows, pieces, None)
 
     def _take(self, block: _Block) -> None:
-        """In order, on the download's thread: copy one parsed block into the sinks."""
+        """In order, on the download's thread: a block already in the sinks."""
         if block.error is not None:
             raise CsvMismatch(block.error)
-        if self.count + block.rows > self.want:
-            raise CsvMismatch(f"CSV has more than the {self.want} rows fileInfo reports")
-        for i, (sink, piece) in enumerate(zip(self.sinks, block.pieces, strict=True)):
+        for i, piece in enumerate(block.pieces):
             if piece.hits is not None:
-                self.ambiguous[i].append(pc.add(piece.hits, self.count))
-            sink.put(piece, self.count)
+                self.ambiguous[i].append(piece.hits)
         self.count += block.rows
 
 
