@@ -281,6 +281,20 @@ class TestCsvFastPath:
         assert rs.frame is not None and len(rs.frame) == n
         assert rs.frame["name"][n - 3] == "a\ttab" and rs.frame["id"][n - 1] == n - 1
 
+    def test_a_bad_line_in_the_first_of_many_blocks_falls_back_to_pages(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The blocks after a failed one wait for where it ends: they are told it failed
+        instead (no hang), and the table is read from pages."""
+        n = 3 * BLOCK_BYTES // 25 + 1000  # four blocks
+        rows = big_rows(n)
+        rows[7][1] = "a\ttab"
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows))
+        (rs,) = load_results(client, RESULT_DIR)
+        assert len(gw.calls("GET", OPEN)) == 1 + -(-n // PAGE_SIZE)
+        assert rs.frame is not None and len(rs.frame) == n
+        assert rs.frame["name"][7] == "a\ttab" and rs.frame["id"][n - 1] == n - 1
+
     def test_a_header_longer_than_the_first_chunk(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
     ) -> None:
