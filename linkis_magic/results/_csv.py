@@ -98,7 +98,9 @@ def load_csv(
     return result
 
 
-BLOCK_BYTES = 4 << 20  # CSV text parsed per task: whole lines, about this many bytes
+BLOCK_BYTES = 4 << 20  # CSV text parsed per task: whole lines, about this many bytes ...
+FIRST_BLOCK_BYTES = 1 << 20  # ... after blocks of this size for the first SMALL_BLOCKS_UPTO
+SMALL_BLOCKS_UPTO = 8 << 20  # bytes, so a small export (a few MB) still keeps every thread busy
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 _PARSE = pacsv.ParseOptions(
@@ -120,8 +122,9 @@ class _BlockParser:
     ``write`` is called by the download with each chunk. The header line is checked first;
     then every ~BLOCK_BYTES of whole lines go to a thread that parses and types them (numbers
     and dates by the CSV reader itself, other kinds by a cast, sentinel cells found), while
-    the download goes on. A block's thread also copies its columns into the final storage,
-    once the block before it has said where its rows end (a chain of futures), so the
+    the download goes on (the first ones are smaller, see FIRST_BLOCK_BYTES). A block's
+    thread also copies its columns into the final storage, once the block before it has
+    said where its rows end (a chain of futures), so the
     download's thread only cuts blocks: at most a few blocks are in memory. Any mismatch
     raises :class:`CsvMismatch` from ``write``, which ends the download there.
     """
@@ -138,6 +141,8 @@ class _BlockParser:
         self._header_seen = False
         self._chunks: list[bytes | memoryview] = []  # downloaded, not yet in a block
         self._size = 0
+        self._block = FIRST_BLOCK_BYTES  # size of the next block to cut
+        self._cut = 0  # bytes sent to blocks so far
         self._pending: deque[Future[_Block]] = deque()
         self._starts: list[Future[int]] = [Future()]  # where each block's rows start
         self._starts[0].set_result(0)
@@ -183,15 +188,19 @@ class _BlockParser:
         (one copy: the join)."""
         self._chunks.append(data)
         self._size += len(data)
-        if self._size < BLOCK_BYTES:
+        if self._size < self._block:
             return
         cut = data.rfind(b"\n") + 1
         if not cut:
             return  # a line longer than this chunk: wait for its end
         view = memoryview(data)
-        self._submit(b"".join([*self._chunks[:-1], view[:cut]]))
+        block = b"".join([*self._chunks[:-1], view[:cut]])
+        self._cut += len(block)
+        self._submit(block)
         self._chunks = [view[cut:]] if cut < len(data) else []
         self._size = len(data) - cut
+        if self._cut >= SMALL_BLOCKS_UPTO:
+            self._block = BLOCK_BYTES
 
     def close(self) -> None:
         """The download is complete: parse what is left and take every block."""
