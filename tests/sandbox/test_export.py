@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 import threading
 from pathlib import Path
 
@@ -266,6 +267,23 @@ class TestLinesSidecar:
         lines, data, length = found
         assert lines.clean and length == len(data) == sum(len(str(i)) + 1 for i in range(300_000))
         data.close()
+        assert dolphin.pending_lines(path) is None
+
+    def test_lines_reach_an_export_even_when_their_file_cannot_be_written(
+        self, tmp_path: Path
+    ) -> None:
+        """The job's directory is removed while its lines are built: the lines file is
+        lost, but an export already streaming them gets every line."""
+        path = tmp_path / "job" / "_0.dolphin"
+        path.parent.mkdir()
+        n = 500_000
+        dolphin.write_arrow(path, pa.table({"i": pa.array(range(n), pa.int64())}))
+        pending = dolphin.pending_lines(path)
+        shutil.rmtree(path.parent)
+        assert pending is not None  # joining 500,000 lines takes far longer than this
+        body = b"".join(bytes(part) for part in pending.stream(n))
+        assert body == "".join(f"{i}\n" for i in range(n)).encode()
+        dolphin.wait_lines(path)
         assert dolphin.pending_lines(path) is None
 
     def test_a_clean_table_is_copied_from_the_sidecar(self, tmp_path: Path) -> None:

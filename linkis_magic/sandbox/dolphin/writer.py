@@ -231,17 +231,45 @@ class _LinesBuild:
             yield self.batches.popleft().cells
 
     def run(self) -> None:
+        """Join every batch's lines, hand them to `pending`, and write the lines file.
+
+        The file is a cache: when it cannot be written (the job's directory was removed,
+        the disk is full) the lines still reach `pending` in full, so an export already
+        streaming them completes; later exports read the records."""
         lines_file = sidecars.lines_path(self.path)
         tmp = sidecars.hidden_tmp(lines_file)
+        out: BinaryIO | None = None
         failed = True
         try:
-            with open(tmp, "wb") as out:
-                for lines in ordered_map(_lines, self._drain()):
-                    self.pending.add(lines)
-                    _write_string_data(out, lines)
+            with contextlib.suppress(OSError):
+                out = open(tmp, "wb")  # noqa: SIM115 (closed below, or on the first failure)
+            for lines in ordered_map(_lines, self._drain()):
+                self.pending.add(lines)
+                if out is not None:
+                    try:
+                        _write_string_data(out, lines)
+                    except OSError:
+                        out.close()
+                        out = None
             failed = False
+            if out is not None:
+                out.close()
+                out = None
+                self._publish(tmp, lines_file)
+        finally:
+            if out is not None:
+                out.close()
+            self.batches.clear()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            sidecars.lines_built(self.path, self.pending, failed=failed)
+
+    def _publish(self, tmp: Path, lines_file: Path) -> None:
+        """Put the lines file in place and let the index vouch for it (not if the result was
+        rewritten meanwhile: these are not its lines)."""
+        try:
             if sidecars.stamp_of(self.path) != self.stamp:
-                return  # the result was rewritten meanwhile: these are not its lines
+                return
             os.replace(tmp, lines_file)
             info = sidecars.Lines(
                 size=os.path.getsize(lines_file),
@@ -251,12 +279,7 @@ class _LinesBuild:
             )
             sidecars.write_index(self.path, self.offsets, stamp=self.stamp, lines=info)
         except OSError:
-            pass  # the directory went away (job removed, disk full): exports read records
-        finally:
-            self.batches.clear()
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            sidecars.lines_built(self.path, self.pending, failed=failed)
+            pass  # the directory went away: exports read the records
 
 
 @dataclass(frozen=True)
