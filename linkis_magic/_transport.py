@@ -20,10 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +41,7 @@ __all__ = [
     "BinaryWriter",
     "Timeout",
     "Transport",
+    "aside",
     "save_download",
     "sniff",
 ]
@@ -321,3 +324,22 @@ def _copy(head: bytes, chunks: Iterable[bytes], out: BinaryWriter) -> int:
         out.write(chunk)
         written += len(chunk)
     return written
+
+
+_T = TypeVar("_T")
+
+
+def aside(call: Callable[[], _T]) -> Future[_T]:
+    """Run one call (a request) on a helper thread while the caller makes another: two
+    independent round trips cost one. The caller takes ``result()`` (the call's exception,
+    if any, is raised there) or drops it."""
+    future: Future[_T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to whoever takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="linkis-aside", daemon=True).start()
+    return future

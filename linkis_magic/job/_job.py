@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from linkis_magic._transport import aside
 from linkis_magic._validate import check_int, check_seconds
 from linkis_magic.errors import (
     GatewayError,
@@ -337,13 +338,18 @@ class Job:
         now = self._clock.now()
         changed = state is not previous
         terminal = state.is_terminal
+        final_log = None
         if terminal:
-            # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
+            # The last log lines are read while jobhistory is (one round trip for both); the
+            # entrance can be ahead of jobhistory: settle it before reading errCode etc.
+            final_log = aside(lambda: self._log.fetch(final=True))
             self._route.settle(state, self._clock)
         quiet = early and not terminal
         new_lines = 0
-        if not quiet and (terminal or aux.due("log", now, changed)):
-            new_lines = self._log.fetch(final=terminal)
+        if final_log is not None:
+            new_lines = final_log.result()
+        elif not quiet and aux.due("log", now, changed):
+            new_lines = self._log.fetch(final=False)
             aux.done("log", now, new_lines > 0)
         if terminal:
             progress_changed = self._final_progress(state)

@@ -16,15 +16,12 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
 
+from linkis_magic._transport import aside
 from linkis_magic._validate import check_int
 from linkis_magic.protocol import Column, DirEntry, result_index
 from linkis_magic.results._csv import CsvMismatch, load_csv
@@ -34,7 +31,6 @@ from linkis_magic.results._typing import arrow_columns, frame_from_chunks
 __all__ = ["FAST_PATH_ROWS", "ResultSet", "list_result_files", "load_results", "table_files"]
 
 _log = logging.getLogger("linkis_magic.results")
-T = TypeVar("T")
 
 FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
 BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openFile page
@@ -109,7 +105,7 @@ def _load_one(
     first_size = 1 if big else page_size
     # A big file is almost surely a table headed for the export, which needs its row count:
     # ask fileInfo alongside the first page (one round trip instead of two).
-    info = _ask_aside(lambda: client.file_info(path, page_size=-1)) if big else None
+    info = aside(lambda: client.file_info(path, page_size=-1)) if big else None
     first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
     if not first.type and not first.rows:
         return None  # an empty file: the client already issued Linkis's 206 warning
@@ -132,21 +128,6 @@ def _load_one(
     chunks, count, truncated = _read_pages(client, path, len(columns), rows, page_size, limit)
     frame = frame_from_chunks(columns, chunks)
     return ResultSet(index, path, "2", frame, None, columns, count, truncated)
-
-
-def _ask_aside(call: Callable[[], T]) -> Future[T]:
-    """Run one request on a helper thread; the caller takes ``result()`` (its exception, if
-    any, is raised there) or drops it."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(call())
-        except BaseException as exc:  # handed to whoever takes the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="linkis-aside", daemon=True).start()
-    return future
 
 
 def _page_one(
