@@ -8,7 +8,9 @@ versus DuckDB in this process (``duckdb.sql(q).df()``), medians of --runs. Goals
 Then, for the largest size, where the time of one submit -> DataFrame goes: the query and the
 ``.dolphin`` write on the server (from the job's own log), the wait until the client saw the
 end, and the result loading (listing/first page/fileInfo requests, the CSV export download, the
-parse), each measured in this run.
+parse), each measured in this run. Last, the CPU seconds one job costs the sandbox and the
+client against DuckDB's: spread over this machine's cores, their sum bounds the wall time from
+below, whatever overlaps.
 
     .venv/bin/python benchmarks/e2e.py [--sizes 100000,1000000] [--runs 3]
 """
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -27,9 +31,10 @@ from typing import Any
 import duckdb
 import pyarrow.csv as pacsv
 import requests
-from _sandbox import PASSWORD, USER, sandbox
+from _sandbox import PASSWORD, USER
 
 from linkis_magic.client import LinkisClient
+from tests.support.sandbox import running_sandbox
 
 QUERY = (
     "select i as id, i * 1000003 as big, i / 7.0 as dbl, "
@@ -72,6 +77,44 @@ class Timings:
     def hook(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
         route = resp.request.path_url.split("?")[0].rsplit("/", 1)[-1]
         self.by_route[route] = self.by_route.get(route, 0.0) + resp.elapsed.total_seconds()
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, all its threads included."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_job(client: LinkisClient, pid: int, n: int, runs: int) -> None:
+    """CPU seconds one submit -> DataFrame costs the sandbox and this process, against what
+    DuckDB's own query and conversion cost: with both sides on one machine, the sum over
+    the cores is a floor for the wall time, whatever the overlap."""
+    ours, server, client_side, duck = [], [], [], []
+    for _ in range(runs):
+        s0, c0, w0 = _process_cpu(pid), _own_cpu(), time.perf_counter()
+        client.submit(QUERY.format(n=n), engine_type=ENGINE).frames()
+        ours.append(time.perf_counter() - w0)
+        c1 = _own_cpu()
+        time.sleep(0.5)  # the sandbox's work after the job (its lines file) counts too
+        server.append(_process_cpu(pid) - s0)
+        client_side.append(c1 - c0)
+        d0 = _own_cpu()
+        via_duckdb(n)
+        duck.append(_own_cpu() - d0)
+    s, c, d = (statistics.median(x) for x in (server, client_side, duck))
+    cores = os.cpu_count() or 1
+    print(f"CPU per job at {n:,} rows (medians of {runs}):")
+    print(f"  sandbox {s:.2f} s + client {c:.2f} s = {s + c:.2f} s of CPU")
+    print(f"  DuckDB in-process: {d:.2f} s of CPU")
+    print(f"  on {cores} cores the CPU alone needs >= {(s + c) / cores:.2f} s of wall time")
+    wall = statistics.median(ours)
+    print(f"  ({(s + c) / cores / d:.1f}x DuckDB's CPU; the wall median here: {wall:.2f} s)")
 
 
 def breakdown(url: str, n: int) -> None:
@@ -126,7 +169,11 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     duckdb.sql("select 1").fetchall()  # load the library before timing it
-    with sandbox() as url, LinkisClient(url, user=USER, password=PASSWORD) as client:
+    with (
+        running_sandbox("--no-demo-data") as box,
+        LinkisClient(box.url, user=USER, password=PASSWORD) as client,
+    ):
+        url = box.url
         client.submit(QUERY.format(n=30_000), engine_type=ENGINE).frames()  # warm both sides
         rows = []
         for n in sizes:
@@ -146,6 +193,8 @@ def main() -> None:
                 verdict = "met" if ratio <= goals[n] else "NOT met"
                 print(f"goal at {n:,} rows: <= {goals[n]:.1f}: {verdict}")
         breakdown(url, max(sizes))
+        if os.path.exists(f"/proc/{box.proc.pid}/stat"):
+            cpu_per_job(client, box.proc.pid, max(sizes), args.runs)
 
 
 if __name__ == "__main__":
