@@ -124,9 +124,9 @@ class _BlockParser:
     and dates by the CSV reader itself, other kinds by a cast, sentinel cells found), while
     the download goes on (the first ones are smaller, see FIRST_BLOCK_BYTES). A block's
     thread also copies its columns into the final storage, once the block before it has
-    said where its rows end (a chain of futures), so the
-    download's thread only cuts blocks: at most a few blocks are in memory. Any mismatch
-    raises :class:`CsvMismatch` from ``write``, which ends the download there.
+    said where its rows end (a chain of futures), so the download's thread only cuts
+    blocks: at most a few blocks are in memory. Any mismatch raises :class:`CsvMismatch`
+    from ``write``, which ends the download there.
     """
 
     def __init__(self, columns: tuple[Column, ...], want: int) -> None:

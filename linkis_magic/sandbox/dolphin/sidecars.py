@@ -207,10 +207,6 @@ class PendingLines:
         self._failed = False
         self._cond = threading.Condition()
 
-    @property
-    def splittable(self) -> bool:
-        return not (self.tabs or self.breaks)
-
     def add(self, lines: pa.Array) -> None:
         """One batch's lines (a string array, each line ending in a newline)."""
         with self._cond:

@@ -162,7 +162,7 @@ def write_arrow(
     lines_file = sidecars.lines_path(path)
     lines_tmp = sidecars.hidden_tmp(lines_file)
     starts: list[np.ndarray[Any, Any]] = []
-    kept: deque[_Encoded] = deque()
+    kept: deque[list[pa.Array]] = deque()  # each batch's cells, when the lines come after
     rows = 0
     flags = _CellFlags()
     try:
@@ -171,16 +171,15 @@ def write_arrow(
             pos = fh.tell()
             batches = _rebatch(table, _batch_rows(table.num_rows))
             for encoded in ordered_map(_encode_records if after else _encode_both, batches):
-                ends, records = encoded.ends, encoded.records
-                assert records is not None
+                ends = encoded.ends
                 first, last = int(ends[0]), int(ends[-1])
-                fh.write(memoryview(records.buffers()[2])[first:last])
+                fh.write(memoryview(encoded.records.buffers()[2])[first:last])
                 starts.append(ends[:-1].astype(np.int64) - first + pos)
                 pos += last - first
                 rows += len(ends) - 1
                 flags = flags.merge(encoded.flags)
                 if lines_out is None:
-                    kept.append(encoded.without_records())
+                    kept.append(encoded.cells)
                 else:
                     assert encoded.lines is not None
                     _write_string_data(lines_out, encoded.lines)
@@ -190,7 +189,7 @@ def write_arrow(
             sidecars.write_index(path, offsets, stamp=stamp)
             pending = sidecars.PendingLines(flags.clean, flags.tabs, flags.breaks)
             sidecars.building_lines(path, pending)
-            build = _LinesBuild(Path(path), offsets, stamp, kept, pending, flags)
+            build = _LinesBuild(Path(path), offsets, stamp, kept, pending)
             threading.Thread(target=build.run, name="dolphin-lines", daemon=True).start()
             return rows
         os.replace(lines_tmp, lines_file)
@@ -221,14 +220,13 @@ class _LinesBuild:
     path: Path
     offsets: np.ndarray[Any, Any]
     stamp: sidecars.Stamp
-    batches: deque[_Encoded]
+    batches: deque[list[pa.Array]]
     pending: sidecars.PendingLines
-    flags: _CellFlags
 
     def _drain(self) -> Iterator[list[pa.Array]]:
         """The batches' cells, each batch let go of once handed out."""
         while self.batches:
-            yield self.batches.popleft().cells
+            yield self.batches.popleft()
 
     def run(self) -> None:
         """Join every batch's lines, hand them to `pending`, and write the lines file.
@@ -273,9 +271,9 @@ class _LinesBuild:
             os.replace(tmp, lines_file)
             info = sidecars.Lines(
                 size=os.path.getsize(lines_file),
-                clean=self.flags.clean,
-                tabs=self.flags.tabs,
-                breaks=self.flags.breaks,
+                clean=self.pending.clean,
+                tabs=self.pending.tabs,
+                breaks=self.pending.breaks,
             )
             sidecars.write_index(self.path, self.offsets, stamp=self.stamp, lines=info)
         except OSError:
@@ -343,14 +341,11 @@ class _Encoded:
     """One batch: its records and their end offsets, its stored cells and their flags, and
     (when built alongside) its lines."""
 
-    records: pa.Array | None
+    records: pa.Array
     ends: np.ndarray[Any, Any]
     cells: list[pa.Array]
     flags: _CellFlags
     lines: pa.Array | None = None
-
-    def without_records(self) -> _Encoded:
-        return _Encoded(None, self.ends[:0], self.cells, self.flags)
 
 
 def _encode_records(batch: pa.RecordBatch) -> _Encoded:
