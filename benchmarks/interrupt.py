@@ -61,7 +61,7 @@ def one_cell(shell: Any, url: str, code: str, ready: Callable[[], bool]) -> tupl
 
 def running(shell: Any) -> Callable[[], bool]:
     def check() -> bool:
-        run = magics_of(shell).last_run
+        run = magics_of(shell).session.last_run
         ok = run is not None and run.job.state is JobStatus.RUNNING
         if ok:
             sent_at[0] = time.perf_counter()

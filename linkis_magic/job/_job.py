@@ -511,6 +511,11 @@ class Job:
             )
         return self._results[limit]
 
+    def forget_results(self) -> None:
+        """Drop the loaded result sets this Job keeps for repeated ``results()`` calls (the
+        magic does once a cell has bound them: its old Jobs must not pin their frames)."""
+        self._results.clear()
+
     def frames(self, limit: int | None = None) -> list[pd.DataFrame]:
         """The table result sets as typed DataFrames, in numeric result-set order."""
         return [rs.frame for rs in self.results(limit) if rs.frame is not None]

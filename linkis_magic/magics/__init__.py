@@ -10,11 +10,9 @@ line is checked before any request (or sandbox start) and reported as IPython's 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import os
-import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -25,19 +23,10 @@ from traitlets.traitlets import TraitError
 
 from linkis_magic import _validate
 from linkis_magic.auth import Secret
-from linkis_magic.client import LinkisClient
 from linkis_magic.config import Settings
-from linkis_magic.display import (
-    DisplayKind,
-    JobDisplay,
-    NullDisplay,
-    frontend_mode,
-    make_display,
-)
-from linkis_magic.embedded import EmbeddedSandbox, default_sandbox
+from linkis_magic.display import frontend_mode
 from linkis_magic.errors import ConfigurationError, LinkisError
 from linkis_magic.magics import _await
-from linkis_magic.magics._catalog import Catalog
 from linkis_magic.magics._complete import Completer, matcher
 from linkis_magic.magics._parse import (
     CellRequest,
@@ -48,10 +37,11 @@ from linkis_magic.magics._parse import (
     usage,
 )
 from linkis_magic.magics._render import LinkisInterrupted, quiet
-from linkis_magic.magics._runner import JobRun, Runner
+from linkis_magic.magics._runner import JobRun
+from linkis_magic.magics._session import Session
 from linkis_magic.magics.commands import all_commands
 
-__all__ = ["LinkisInterrupted", "LinkisMagics", "load", "unload"]
+__all__ = ["LinkisInterrupted", "LinkisMagics", "Session", "load", "unload"]
 
 
 class SecretTrait(TraitType[Secret | None, Any]):
@@ -147,132 +137,41 @@ class LinkisMagics(Magics, Configurable):
         super().update_config(config)
         scrub_credentials(self.config)
 
+    kill_on_exit = Bool(
+        True,
+        help="kill this kernel's running Linkis jobs when the kernel shuts down or restarts",
+    ).tag(config=True)
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         Configurable.__init__(self, **kwargs)
         Magics.__init__(self, shell=shell)
         self._cell = cell_parser()
         self._commands = all_commands()
-        self._client: LinkisClient | None = None
-        self._client_key: str | None = None
-        self._client_lock = threading.RLock()
-        self.sandbox: EmbeddedSandbox = default_sandbox()
-        self.runner = Runner(self._user_ns)
-        self._catalogs: dict[str, Catalog] = {}
-        self.completer = Completer(self._completion_catalog, self._engines_in_use)
+        self.session = Session(
+            self._base_settings,
+            namespace=self._user_ns,
+            frontend=lambda mode: frontend_mode(self.shell, mode),
+            autostart=lambda: bool(self.autostart_sandbox),
+            spark_master=lambda: self.sandbox_spark_master,
+        )
+        self.completer = Completer(self.session.completion_catalog, self.session.engines_in_use)
         self.matcher = matcher(self.completer)
 
-    # ------------------------------------------------------------------ settings / client
+    # ------------------------------------------------------------------ settings
+
+    def _base_settings(self) -> Settings:
+        """Environment, then %config traits on top (a Session adds its own layers)."""
+        settings = Settings.from_env()
+        for name in self.SETTING_TRAITS:
+            value = getattr(self, name)
+            if value is not None:
+                origin = f"%config LinkisMagics.{name}"
+                settings = settings.merged(origin=origin, **{name: value})
+        return settings
 
     def settings(self, **overrides: Any) -> Settings:
         """Effective settings: overrides > %config traits > environment > defaults."""
-
-        def build() -> Settings:
-            settings = Settings.from_env()
-            for name in self.SETTING_TRAITS:
-                value = getattr(self, name)
-                if value is not None:
-                    origin = f"%config LinkisMagics.{name}"
-                    settings = settings.merged(origin=origin, **{name: value})
-            return settings.merged(origin="magic argument", **overrides)
-
-        return usage(build)
-
-    @property
-    def runs(self) -> list[JobRun]:
-        """Every job started or attached in this shell, oldest first."""
-        return self.runner.runs
-
-    @property
-    def last_run(self) -> JobRun | None:
-        """The most recent job started or attached in this shell."""
-        return self.runner.find(None)
-
-    def client(self, settings: Settings | None = None, *, quiet: bool = False) -> LinkisClient:
-        """A client for the settings, reused while they stay the same (sandbox if no URL)."""
-        settings = settings or self.settings()
-        with self._client_lock:
-            if settings.gateway_url is None:
-                if not self.autostart_sandbox:
-                    raise UsageError(
-                        "no Linkis gateway configured: set LINKIS_GATEWAY_URL or "
-                        "%config LinkisMagics.gateway_url = 'http://host:9001'"
-                    )
-                info, started = self.sandbox.ensure(spark_master=self.sandbox_spark_master)
-                if started is not None and not quiet:
-                    print(started)
-                settings = replace(
-                    settings,
-                    gateway_url=info.url,
-                    user=info.user,
-                    password=info.password,
-                    token=None,
-                )
-            key = settings.fingerprint()
-            if self._client is not None and key == self._client_key:
-                return self._client
-            if self._client is not None:
-                self._client.close()
-            assert settings.gateway_url is not None
-            client = LinkisClient(settings.gateway_url, **settings.client_kwargs())
-            self._client, self._client_key = client, key
-            return client
-
-    def catalog(self) -> Catalog:
-        """The metadata cache of the current gateway and user (makes the client if needed)."""
-        client = self.client()
-        with self._client_lock:
-            key = self._client_key or ""
-            catalog = self._catalogs.get(key)
-            if catalog is None:
-                catalog = self._catalogs[key] = Catalog(lambda: client)
-            return catalog
-
-    def _completion_catalog(self) -> Catalog | None:
-        """The catalog completion may use: never starts a sandbox or prompts for anything."""
-        with self._client_lock:
-            if self._client is not None:
-                return self.catalog()
-        try:
-            settings = self.settings()
-        except UsageError:
-            return None
-        if settings.gateway_url is None:
-            return None  # a Tab must not start the local sandbox
-        self.client(settings, quiet=True)
-        return self.catalog()
-
-    def _engines_in_use(self) -> list[str]:
-        """Engine labels for --engine completion: the configured one and this session's."""
-        engines = [run.job_engine for run in self.runs if run.job_engine]
-        with contextlib.suppress(UsageError):
-            engines.insert(0, self.settings().engine)
-        return list(dict.fromkeys(engines))
-
-    def current_client(self) -> LinkisClient | None:
-        """The client in use, if one was made."""
-        return self._client
-
-    def drop_client(self) -> None:
-        """Close and forget the client (the next command makes a new one)."""
-        with self._client_lock:
-            if self._client is not None:
-                self._client.close()
-            self._client, self._client_key = None, None
-            for catalog in self._catalogs.values():
-                catalog.close()
-            self._catalogs.clear()
-
-    def display_kind(self, settings: Settings, quiet: bool) -> DisplayKind:
-        """The display a job gets with these settings in this frontend."""
-        if quiet or settings.display == "none":
-            return "none"
-        return usage(lambda: frontend_mode(self.shell, settings.display))
-
-    def display_for(
-        self, settings: Settings, quiet: bool, title: str, on_kill: Callable[[], None]
-    ) -> JobDisplay:
-        """A display for a job whose Kill button calls ``on_kill``."""
-        return make_display(self.display_kind(settings, quiet), on_kill=on_kill, title=title)
+        return usage(lambda: self.session.settings(**overrides))
 
     def scrub_shell_configs(self) -> None:
         """After each cell: no configurable of the shell keeps a plain-text credential that
@@ -282,6 +181,11 @@ class LinkisMagics(Magics, Configurable):
             return
         for configurable in [shell, *getattr(shell, "configurables", ())]:
             scrub_credentials(getattr(configurable, "config", None))
+
+    def on_exit(self) -> list[str]:
+        """The kernel is shutting down or restarting (atexit): kill this kernel's running jobs
+        unless ``kill_on_exit`` is off, then say how to re-attach to them."""
+        return self.session.shutdown(kill=bool(self.kill_on_exit))
 
     def _user_ns(self) -> dict[str, Any]:
         if self.shell is None:
@@ -309,7 +213,7 @@ class LinkisMagics(Magics, Configurable):
             except HelpShown:
                 return None
         run = self._start_cell(line, cell)
-        return None if run is None else self.runner.block(run)
+        return None if run is None else self.session.runner.block(run)
 
     @cell_magic("linkis_async")  # type: ignore[arg-type]
     def linkis_async(self, line: str, cell: str) -> Coroutine[Any, Any, Any]:
@@ -318,7 +222,7 @@ class LinkisMagics(Magics, Configurable):
 
     async def _run_awaited(self, line: str, cell: str) -> Any:
         run = self._start_cell(line, cell)
-        return None if run is None else await self.runner.block_async(run)
+        return None if run is None else await self.session.runner.block_async(run)
 
     def _start_cell(self, line: str, cell: str) -> JobRun | None:
         """Parse and launch a cell; the run to wait for (None: help shown, or background)."""
@@ -337,48 +241,12 @@ class LinkisMagics(Magics, Configurable):
 
     def _launch(self, request: CellRequest) -> JobRun:
         """Submit the request and start its run (display, worker thread)."""
-        client = self.client(request.settings, quiet=request.quiet)
-        options: dict[str, Any] = {
-            "run_type": request.run_type,
-            "engine_type": request.engine,
-            "creator": request.creator,
-            "variables": request.variables or None,
-            "runtime": request.runtime or None,
-            "startup": request.startup or None,
-        }
-        notebook = os.environ.get("JPY_SESSION_NAME")
-        if notebook:
-            options["source"] = {"scriptPath": notebook}
-        submit = client.execute if request.api == "v0" else client.submit
         try:
-            job = submit(request.code, **options)
+            return self.session.launch(request)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
         except LinkisError as exc:
             raise quiet(exc) from None
-        title = f"Linkis job {job.task_id} ({request.run_type} on {request.engine})"
-        run = JobRun(
-            job=job,
-            display=NullDisplay(),
-            output=request.output,
-            quiet=request.quiet,
-            limit=request.limit,
-            timeout=request.timeout,
-            export=request.export,
-            background=request.background,
-            job_engine=request.engine,
-        )
-        run.display = self.display_for(request.settings, request.quiet, title, run.request_cancel)
-        self.runner.start(run)
-        if (
-            run.background
-            and not request.quiet
-            and self.display_kind(request.settings, False) != "widget"
-        ):
-            bound = f", {request.output} is bound when it succeeds." if request.output else "."
-            print(
-                f"Linkis job {run.name} runs in the background; "
-                f"%linkis status / log / kill follow it{bound}"
-            )
-        return run
 
     # ------------------------------------------------------------------ line commands
 
@@ -400,7 +268,9 @@ class LinkisMagics(Magics, Configurable):
             )
         args = command.parser.parse(rest)
         try:
-            return command.run(self, args)
+            return command.run(self.session, args)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
         except LinkisError as exc:
             raise quiet(exc) from None
 
@@ -414,10 +284,11 @@ class LinkisMagics(Magics, Configurable):
         if not _await.ipykernel_supports_await():
             return False
         try:
-            settings = self.settings()
-        except UsageError:
+            settings = self.session.settings()
+            kind = self.session.display_kind(settings, False)
+        except ConfigurationError:
             return False  # let the synchronous path report the bad setting
-        return self.display_kind(settings, False) == "widget"
+        return kind == "widget"
 
     def transform_await(self, lines: list[str]) -> list[str]:
         """input_transformers_post hook: turn a %%linkis cell into an awaited call."""
@@ -438,6 +309,7 @@ def load(ipython: Any) -> None:
     ipython.input_transformers_post.append(magics.transform_await)
     ipython.events.register("post_execute", magics.scrub_shell_configs)
     ipython.Completer.custom_matchers.append(magics.matcher)
+    atexit.register(magics.on_exit)
 
 
 def unload(ipython: Any) -> None:
@@ -451,7 +323,8 @@ def unload(ipython: Any) -> None:
         registry = ipython.magics_manager.magics
         for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
             registry[kind].pop(name, None)
-        magics.drop_client()
+        atexit.unregister(magics.on_exit)
+        magics.session.drop_client()
         with contextlib.suppress(ValueError):
             ipython.events.unregister("post_execute", magics.scrub_shell_configs)
         with contextlib.suppress(ValueError, AttributeError):

@@ -23,8 +23,10 @@ succeeded and its results were loaded.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
+import itertools
 import sys
 import threading
 import time
@@ -40,8 +42,9 @@ from linkis_magic.magics._render import LinkisInterrupted, ident, quiet, still_r
 from linkis_magic.protocol import JobStatus
 from linkis_magic.results import ExportSummary, ResultSet
 
-__all__ = ["BACKSTOP_MARGIN", "SLICE", "JobRun", "Runner"]
+__all__ = ["BACKSTOP_MARGIN", "KEEP_RUNS", "SLICE", "JobRun", "Runner"]
 
+KEEP_RUNS = 100  # finished runs kept for %linkis status|log|kill|attach (running ones: all)
 SLICE = 0.2  # seconds between wake-ups of a waiting cell (docs/kernel-notes.md §4)
 BACKSTOP_MARGIN = 2.0  # seconds past the job's kill grace before a cell stops waiting
 
@@ -58,8 +61,10 @@ class Outcome:
 class JobRun:
     """A job started (or attached) from this shell: its display, options and outcome.
 
-    ``future`` holds what the worker produced (the results, or the error); ``done`` is set once
-    the worker has finished everything, binding included for a background run.
+    ``future`` holds what the worker produced (the results, or the error) until the run is
+    concluded; then it is released (:meth:`release`), so an old run keeps only what ``%linkis
+    status|log|kill|attach`` need (ids, state, the Job without its loaded results). ``done`` is
+    set once the worker has finished everything, binding included for a background run.
     """
 
     job: Job
@@ -76,14 +81,20 @@ class JobRun:
     thread: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
     cancel_at: float | None = None
-    value: Any = None
-    results: list[ResultSet] = field(default_factory=list)
-    error: BaseException | None = None
+    serial: int = 0  # start order in its Runner
 
     @property
     def name(self) -> str:
         """``taskID 7`` (or the execID)."""
         return ident(self.job.task_id, self.job.exec_id)
+
+    def release(self) -> None:
+        """Drop what the run produced (frames, errors and their tracebacks): once shown and
+        bound, the user's own name is the only thing that keeps a result alive."""
+        released: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
+        released.set_result(Outcome(None, None))
+        self.future = released
+        self.job.forget_results()
 
     def request_cancel(self) -> None:
         """Ask the job to stop (Kill button, %linkis kill, interrupt); the Job does the rest."""
@@ -95,30 +106,63 @@ class JobRun:
 class Runner:
     """Starts the worker of a run, waits for it in slices, finishes or fails the cell."""
 
-    def __init__(self, namespace: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, namespace: Callable[[], dict[str, Any]], keep: int = KEEP_RUNS) -> None:
         self._namespace = namespace
-        self.runs: list[JobRun] = []
+        self._runs: collections.deque[JobRun] = collections.deque(maxlen=keep)
+        self._active: set[JobRun] = set()  # started and not done: never forgotten
+        self._lock = threading.Lock()
+        self._serials = itertools.count(1)
+
+    @property
+    def runs(self) -> list[JobRun]:
+        """The runs %linkis status|log|kill|attach can name: the last ``keep`` ones plus every
+        run still going, oldest first."""
+        with self._lock:
+            kept = list(self._runs)
+            kept_ids = {id(run) for run in kept}
+            older = [run for run in self._active if id(run) not in kept_ids]
+        return sorted(older, key=lambda run: run.serial) + kept
+
+    def clear(self) -> None:
+        """Forget every run that has finished (running ones stay: they must be stoppable)."""
+        with self._lock:
+            self._runs.clear()
+
+    def running(self) -> list[JobRun]:
+        """Runs whose worker has not finished (a kernel exit kills their jobs)."""
+        with self._lock:
+            return sorted(
+                (run for run in self._active if not run.done.is_set()),
+                key=lambda run: run.serial,
+            )
 
     # ------------------------------------------------------------------ starting
 
     def start(self, run: JobRun) -> JobRun:
         """Register the run, show its display and start its worker thread."""
-        self.runs.append(run)
+        with self._lock:
+            run.serial = next(self._serials)
+            self._runs.append(run)
+            self._active.add(run)
         run.display.show()
 
+        future = run.future  # a run released meanwhile (interrupt) gets a new one
+
         def work() -> None:
-            if not run.future.set_running_or_notify_cancel():
+            if not future.set_running_or_notify_cancel():
                 return
             try:
                 run.job.wait(run.timeout, on_update=run.display.update, cancel=run.cancel)
                 outcome = self._outputs(run)
             except BaseException as exc:  # handed to whoever waits for the run
-                run.future.set_exception(exc)
+                future.set_exception(exc)
             else:
-                run.future.set_result(outcome)
+                future.set_result(outcome)
             if run.background:
                 self._settle_background(run)
             run.done.set()
+            with self._lock:
+                self._active.discard(run)
 
         run.thread = threading.Thread(target=work, name=f"linkis-{run.job.task_id}", daemon=True)
         run.thread.start()
@@ -138,10 +182,9 @@ class Runner:
         return Outcome(run.job.results(limit=run.limit) if load else None, exported)
 
     def _settle_background(self, run: JobRun) -> None:
-        try:
+        # nobody waits: the display shows the outcome, error included
+        with contextlib.suppress(BaseException):
             self.conclude(run)
-        except BaseException as exc:  # nobody waits: keep it for %linkis status and show it
-            run.error = exc
 
     # ------------------------------------------------------------------ waiting
 
@@ -239,17 +282,18 @@ class Runner:
     def conclude(self, run: JobRun) -> Any:
         """The worker is done: fail the cell with its error, or show and bind its results."""
         try:
-            outcome = run.future.result()
-        except LinkisError as exc:
-            self.fail(run, exc)
-        run.results = outcome.results or []
-        run.display.finish(run.job.snapshot(), results=outcome.results)
-        if outcome.results is None:  # exported, not loaded: the summary is the cell's value
-            run.value = outcome.exported
-            return outcome.exported
-        if outcome.exported is not None and not run.quiet:
-            print(outcome.exported)
-        return self._bind(run, outcome.results)
+            try:
+                outcome = run.future.result()
+            except LinkisError as exc:
+                self.fail(run, exc)
+            run.display.finish(run.job.snapshot(), results=outcome.results)
+            if outcome.results is None:  # exported, not loaded: the summary is the cell's value
+                return outcome.exported
+            if outcome.exported is not None and not run.quiet:
+                print(outcome.exported)
+            return self._bind(run, outcome.results)
+        finally:
+            run.release()
 
     def fail(self, run: JobRun, exc: LinkisError) -> NoReturn:
         """Show the error in the display and raise it with a short rendering."""
@@ -257,11 +301,12 @@ class Runner:
         raise quiet(exc) from None
 
     def settle(self, run: JobRun, error: BaseException) -> None:
-        """Finish the display with an error (never hides the error itself)."""
-        run.error = error
+        """Finish the display with an error (never hides the error itself), then release
+        the run (a worker still going keeps its outcome to itself)."""
         # the display must never hide the job's own outcome
         with contextlib.suppress(Exception):
             run.display.finish(run.job.snapshot(), error=error)
+        run.release()
 
     def _bind(self, run: JobRun, results: list[ResultSet]) -> Any:
         tables = ResultFrames.of(results)  # a list that displays as titled tables
@@ -282,16 +327,16 @@ class Runner:
                     print(f"no table result set: {run.output} is not bound", file=sys.stderr)
             else:
                 self._namespace()[run.output] = value
-        run.value = value
         return value
 
     # ------------------------------------------------------------------ lookup
 
     def find(self, ref: int | str | None) -> JobRun | None:
         """The run a taskID/execID names (the last run for None)."""
+        runs = self.runs
         if ref is None:
-            return self.runs[-1] if self.runs else None
-        for run in reversed(self.runs):
+            return runs[-1] if runs else None
+        for run in reversed(runs):
             if ref == run.job.exec_id or ref == run.job.task_id:
                 return run
         return None

@@ -25,7 +25,7 @@ class TestLineCommands:
         self, shell: Any, magics: Any, capsys: pytest.CaptureFixture[str]
     ) -> None:
         shell.run_cell_magic("linkis", "-q", "select 1 as a")
-        job = magics.last_run.job
+        job = magics.session.last_run.job
         capsys.readouterr()
         for ident in ("", str(job.task_id), job.exec_id):
             shell.run_line_magic("linkis", f"status {ident}")
@@ -51,7 +51,7 @@ class TestLineCommands:
     def test_attach_a_failed_task_fails(self, shell: Any, magics: Any) -> None:
         with pytest.raises(JobFailed):
             shell.run_cell_magic("linkis", "-q", "select * from nowhere_h6")
-        task_id = magics.last_run.job.task_id
+        task_id = magics.session.last_run.job.task_id
         with pytest.raises(JobFailed):
             shell.run_line_magic("linkis", f"attach {task_id} -q")
 
@@ -61,7 +61,7 @@ class TestLineCommands:
         frame = shell.run_line_magic("linkis", "history -n 2")
         assert isinstance(frame, pd.DataFrame)
         assert len(frame) == 2
-        assert frame["taskID"].iloc[0] == magics.last_run.job.task_id
+        assert frame["taskID"].iloc[0] == magics.session.last_run.job.task_id
         assert frame["status"].iloc[0] == "Succeed"
 
     def test_login_logout_and_config_never_show_the_password(
@@ -111,7 +111,7 @@ class TestLineCommands:
         monkeypatch.setenv("LINKIS_PASSWORD", "bob-secret")
         shell.run_cell_magic("linkis", "-q", "select 1")
         frame = shell.run_line_magic("linkis", "history -n 1")
-        assert frame["taskID"].iloc[0] == magics.last_run.job.task_id
+        assert frame["taskID"].iloc[0] == magics.session.last_run.job.task_id
 
 
 class TestEmbeddedSandbox:
@@ -128,7 +128,7 @@ class TestEmbeddedSandbox:
         magics.user = None
         magics.password = None
         box = EmbeddedSandbox(state_dir=tmp_path / "run", data_dir=tmp_path / "data")
-        saved, magics.sandbox = magics.sandbox, box
+        saved, magics.session.sandbox = magics.session.sandbox, box
         try:
             value = shell.run_cell_magic("linkis", "", "select 1 as a")
             assert value["a"].tolist() == [1]
@@ -155,4 +155,4 @@ class TestEmbeddedSandbox:
             assert shell.run_cell_magic("linkis", "-q", "select 3 as c")["c"].tolist() == [3]
         finally:
             box.stop()
-            magics.sandbox = saved
+            magics.session.sandbox = saved

@@ -131,5 +131,5 @@ class TestSlowAndMissingMetadata:
 def _unavailable(shell: Any) -> bool:
     from tests.support.shell import magics_of
 
-    catalog = magics_of(shell).catalog()
+    catalog = magics_of(shell).session.catalog()
     return catalog.unavailable

@@ -55,7 +55,7 @@ class TestExportCell:
 
     def test_attach_exports_an_earlier_task(self, shell: Any, magics: Any, tmp_path: Path) -> None:
         shell.run_cell_magic("linkis", "-q", "select 3 as z")
-        task_id = magics.last_run.job.task_id
+        task_id = magics.session.last_run.job.task_id
         target = tmp_path / "again.csv"
         value = shell.run_line_magic("linkis", f"attach {task_id} --export {target}")
         assert isinstance(value, ExportSummary)

@@ -88,14 +88,14 @@ class TestInterruptEveryPhase:
             waiting = {JobStatus.INITED, JobStatus.SCHEDULED, JobStatus.WAIT_FOR_RETRY}
 
             def queued() -> bool:
-                run = m.last_run
+                run = m.session.last_run
                 return run is not None and run.job.state in waiting
 
             thread, sent = interrupt_when(queued)
             self.run(shell, f"sql -c {creator} -o v_queued", "select 1 as x", sent)
             thread.join(5)
-            assert m.last_run is not None
-            assert m.last_run.job.status() is JobStatus.CANCELLED
+            assert m.session.last_run is not None
+            assert m.session.last_run.job.status() is JobStatus.CANCELLED
         finally:
             blocker.kill()
         assert unfinished(direct, creator) == []
@@ -108,15 +108,15 @@ class TestInterruptEveryPhase:
         m = configure(shell, one_worker.url)
 
         def running() -> bool:
-            run = m.last_run
+            run = m.session.last_run
             return run is not None and run.job.state is JobStatus.RUNNING
 
         thread, sent = interrupt_when(running)
         self.run(shell, f"sql -c {creator} -o v_running", LONG_QUERY, sent)
         thread.join(5)
         assert unfinished(direct, creator) == []
-        assert m.last_run is not None
-        assert m.last_run.job.status() is JobStatus.CANCELLED
+        assert m.session.last_run is not None
+        assert m.session.last_run.job.status() is JobStatus.CANCELLED
         assert "v_running" not in shell.user_ns
 
     def test_while_loading_pages(
@@ -133,8 +133,8 @@ class TestInterruptEveryPhase:
             self.run(shell, f"sql -c {creator} -o v_loading", "select 5 as x", sent)
             thread.join(5)
         assert unfinished(direct, creator) == []
-        assert m.last_run is not None
-        assert direct.task(m.last_run.job.task_id or 0).status is JobStatus.SUCCEED
+        assert m.session.last_run is not None
+        assert direct.task(m.session.last_run.job.task_id or 0).status is JobStatus.SUCCEED
         assert "v_loading" not in shell.user_ns
 
 
@@ -157,7 +157,7 @@ class TestOfflineEntrance:
         magics = connect(offline.url)
 
         def followed() -> bool:  # running, and seen through jobhistory
-            run = magics.last_run
+            run = magics.session.last_run
             return run is not None and len(offline.calls("GET", f"jobhistory/{TASK_ID}/get")) > 1
 
         thread, sent = interrupt_when(followed)

@@ -145,7 +145,8 @@ def run_long_cell(
             new_code_cell(
                 "_m = [c for c in get_ipython().configurables "
                 "if type(c).__name__ == 'LinkisMagics'][0]\n"
-                "print(_m.last_run.job.task_id, _m.last_run.job.exec_id, 'v' in globals())"
+                "_r = _m.session.last_run\n"
+                "print(_r.job.task_id, _r.job.exec_id, 'v' in globals())"
             ),
         ]
     )
@@ -329,9 +330,9 @@ class TestBackgroundInKernel:
                 new_code_cell(
                     "_m = [c for c in get_ipython().configurables "
                     "if type(c).__name__ == 'LinkisMagics'][0]\n"
-                    "_r = _m.last_run\n"
+                    "_r = _m.session.last_run\n"
                     "assert _r.done.wait(60)\n"
-                    "print(type(_r.error).__name__, _r.job.task_id, _r.job.exec_id, "
+                    "print(_r.job.state.value, _r.job.task_id, _r.job.exec_id, "
                     "'never' in globals())"
                 ),
                 new_code_cell(
@@ -372,7 +373,7 @@ class TestBackgroundInKernel:
 
         run_in_own_loop(main)
         name, task_id, exec_id, bound = nb.cells[2].outputs[0]["text"].split()
-        assert (name, bound) == ("JobCancelled", "False")
+        assert (name, bound) == ("Cancelled", "False")
         assert alice.status(exec_id, task_id=int(task_id)) is JobStatus.CANCELLED
         assert nb.cells[3].outputs[0]["text"].strip() == "DataFrame [1]"
         usage = outputs_text(nb.cells[4])  # IPython prints usage errors, no traceback

@@ -50,7 +50,7 @@ class TestUsageErrors:
             shell.run_cell_magic("linkis", line, cell)
         assert needle in str(info.value)
         assert len(proxy.seen) == before
-        assert magics.runs == []
+        assert magics.session.runs == []
 
     @pytest.mark.parametrize(
         ("line", "needle"),

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.errors import JobCancelled, JobFailed, JobWaitTimeout
+from linkis_magic.errors import JobFailed, JobWaitTimeout
 from linkis_magic.magics import LinkisInterrupted
 from linkis_magic.protocol import JobStatus
 from tests.support.proxy import FaultProxy
@@ -34,7 +34,7 @@ class TestCells:
     def test_runtype_defaults_to_sql(self, shell: Any, magics: Any, alice: LinkisClient) -> None:
         value = shell.run_cell_magic("linkis", "", "select 7 as n")
         assert value["n"].tolist() == [7]
-        task = alice.task(magics.last_run.job.task_id)
+        task = alice.task(magics.session.last_run.job.task_id)
         assert task.run_type == "sql"
         assert "engineType:spark-2.4.3" in task.labels
 
@@ -65,7 +65,7 @@ class TestCells:
             "hql -e hive-3.1.3 -c NB --startup spark.executor.memory=2g --runtime wds.x=1",
             "select 1 as one",
         )
-        task = alice.task(magics.last_run.job.task_id)
+        task = alice.task(magics.session.last_run.job.task_id)
         assert task.creator == "NB"
         assert task.run_type == "hql"
         assert "engineType:hive-3.1.3" in task.labels
@@ -128,7 +128,7 @@ class TestCells:
             shell.run_cell_magic("linkis", "--timeout 0.5", LONG_QUERY)
         rendered = info.value._render_traceback_()  # what IPython shows instead of a traceback
         assert rendered[0].startswith("JobWaitTimeout: ") and "%linkis kill" in rendered[0]
-        job = magics.last_run.job
+        job = magics.session.last_run.job
         assert alice.status(job.exec_id, task_id=job.task_id) in (
             JobStatus.RUNNING,
             JobStatus.SCHEDULED,
@@ -160,7 +160,7 @@ class TestInterrupt:
 
     def test_sigint_kills_the_job(self, shell: Any, magics: Any, alice: LinkisClient) -> None:
         def running() -> bool:
-            run = magics.last_run
+            run = magics.session.last_run
             return run is not None and run.job.state is JobStatus.RUNNING
 
         watcher, sent = interrupt_when(running)
@@ -170,7 +170,7 @@ class TestInterrupt:
         assert "killed (Cancelled)" in str(info.value)
         watcher.join(5)
         assert sent.is_set()
-        job = magics.last_run.job
+        job = magics.session.last_run.job
         assert alice.status(job.exec_id, task_id=job.task_id) is JobStatus.CANCELLED
 
 
@@ -180,29 +180,29 @@ class TestBackground:
     def test_binds_when_the_job_succeeds(self, shell: Any, magics: Any) -> None:
         result = shell.run_cell("%%linkis --background -o bg\nselect 42 as answer\n")
         assert result.error_in_exec is None and result.result is None
-        run = magics.last_run
+        run = magics.session.last_run
         assert run.thread is not None
         run.thread.join(30)
-        assert run.error is None
+        assert run.job.state is JobStatus.SUCCEED
         assert shell.user_ns["bg"]["answer"].tolist() == [42]
 
     def test_failed_background_job_binds_nothing(self, shell: Any, magics: Any) -> None:
         shell.run_cell_magic("linkis", "--background -q -o nope", "select * from missing_h6")
-        run = magics.last_run
+        run = magics.session.last_run
         assert run.done.wait(30)
-        assert isinstance(run.error, JobFailed)
+        assert run.job.state is JobStatus.FAILED
         assert "nope" not in shell.user_ns
 
     def test_kill_defaults_to_the_background_job(
         self, shell: Any, magics: Any, alice: LinkisClient, capsys: pytest.CaptureFixture[str]
     ) -> None:
         shell.run_cell_magic("linkis", "--background -o never", LONG_QUERY)
-        run = magics.last_run
+        run = magics.session.last_run
         wait_until(lambda: run.job.state is JobStatus.RUNNING, interval=0.02, what="Running")
         shell.run_line_magic("linkis", "status")
         assert "Running" in capsys.readouterr().out
         shell.run_line_magic("linkis", "kill")
         assert run.done.wait(30)
-        assert isinstance(run.error, JobCancelled)
+        assert run.job.state is JobStatus.CANCELLED
         assert "never" not in shell.user_ns
         assert alice.status(run.job.exec_id, task_id=run.job.task_id) is JobStatus.CANCELLED

@@ -63,7 +63,7 @@ CELLS = [
     "%linkis config",
     "%%linkis sql --background -o bg_df\nselect 2 as y",
     "%linkis kill",
-    "print(repr(get_ipython().find_magic('linkis', 'line').__self__.runs[-1].job))",
+    "print(repr(get_ipython().find_magic('linkis', 'line').__self__.session.runs[-1].job))",
 ]
 
 
@@ -100,7 +100,12 @@ class TestNothingLeaks:
                 os.environ.pop("LINKIS_PASSWORD", None)
                 os.environ.pop("LINKIS_TOKEN", None)
             (m,) = [c for c in shell.configurables if isinstance(c, LinkisMagics)]
-            seen += [repr(m), repr(m.runs), repr(m.__dict__.get("_client"))]
+            seen += [
+                repr(m),
+                repr(m.session),
+                repr(m.session.runs),
+                repr(m.session.current_client()),
+            ]
             assert proxy.count("POST", "entrance/submit") >= 4  # the session really ran
         assert "ok_df" in shell.user_ns
         seen += [r.getMessage() for r in caplog.records] + [caplog.text]
@@ -225,7 +230,7 @@ class TestNothingReachableHoldsASecret:
         shell.run_line_magic("config", f"LinkisMagics.{auth} = {secret!r}")
         shell.run_cell_magic("linkis", "-q -o walk_df", "select 1 as x")
         magics = next(c for c in shell.configurables if isinstance(c, LinkisMagics))
-        client = magics.current_client()
+        client = magics.session.current_client()
         assert client is not None
         objects = reachable(magics, client, skip=(shell, magics.shell))
         assert len(objects) > 100  # the walk really went through the client's state

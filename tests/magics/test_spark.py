@@ -35,12 +35,12 @@ group by a.k order by a.k"""
 def own_sandbox(clean_magics: LinkisMagics, tmp_path: Path) -> Iterator[LinkisMagics]:
     """The magics with no gateway configured and an embedded sandbox of this test's own."""
     box = EmbeddedSandbox(state_dir=tmp_path / "run", data_dir=tmp_path / "data")
-    saved, clean_magics.sandbox = clean_magics.sandbox, box
+    saved, clean_magics.session.sandbox = clean_magics.session.sandbox, box
     try:
         yield clean_magics
     finally:
         box.stop()
-        clean_magics.sandbox = saved
+        clean_magics.session.sandbox = saved
 
 
 class TestSparkFromTheMagic:
@@ -57,7 +57,7 @@ class TestSparkFromTheMagic:
         assert own_sandbox.sandbox.url != before
         frame = shell.run_cell_magic("linkis", "sql -e spark-3.5.0 -o sdf", JOIN)
         assert frame["n"].tolist() == [20000] * 10
-        stages = own_sandbox.last_run.job.snapshot().stages  # the widget's stage rows
+        stages = own_sandbox.session.last_run.job.snapshot().stages  # the widget's stage rows
         assert len(stages) >= 2 and all(s.id.startswith("jobId-") for s in stages)
         assert all(s.total > 0 and s.succeeded == s.total for s in stages)
         shell.run_line_magic("linkis", "sandbox status")
@@ -70,5 +70,5 @@ class TestSparkFromTheMagic:
         frame = shell.run_cell_magic("linkis", "-e spark-3.5.0", "select 41 + 1 as answer")
         assert frame["answer"].tolist() == [42]
         assert "spark-* on Spark local[2]" in capsys.readouterr().out
-        log = "\n".join(own_sandbox.last_run.job.log_lines)
+        log = "\n".join(own_sandbox.session.last_run.job.log_lines)
         assert "DuckDB" not in log and "DAGScheduler" in log, log  # Spark ran it, not DuckDB

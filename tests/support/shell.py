@@ -43,7 +43,7 @@ def configure(
 ) -> LinkisMagics:
     """Point the magics at ``url`` as ``user`` through %config, as a user would."""
     magics = magics_of(shell)
-    magics.drop_client()
+    magics.session.drop_client()
     shell.run_line_magic("config", f"LinkisMagics.gateway_url = {url!r}")
     shell.run_line_magic("config", f"LinkisMagics.user = {user!r}")
     if password is not None:
@@ -54,7 +54,7 @@ def configure(
 def reset(shell: Any) -> None:
     """Stop runs still waiting, forget every setting, run and client of the magics."""
     magics = magics_of(shell)
-    for run in magics.runs:
+    for run in magics.session.runs:
         if run.thread is not None and not run.done.is_set():
             run.request_cancel()
             run.thread.join(30)
@@ -62,8 +62,8 @@ def reset(shell: Any) -> None:
         setattr(magics, name, None)
     magics.sandbox_spark_master = None
     magics.autostart_sandbox = True
-    magics.runs.clear()
-    magics.drop_client()
+    magics.session.runner.clear()
+    magics.session.drop_client()
 
 
 def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:

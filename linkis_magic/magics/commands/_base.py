@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from linkis_magic.magics._parse import Parser
 
 if TYPE_CHECKING:
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics._session import Session
 
 __all__ = ["Command", "Handler"]
 
-Handler = Callable[["LinkisMagics", argparse.Namespace], Any]
+Handler = Callable[["Session", argparse.Namespace], Any]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from linkis_magic.magics.commands._base import Command
 from linkis_magic.protocol import EngineInfo
 
 if TYPE_CHECKING:
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics._session import Session
 
 __all__ = ["commands"]
 
@@ -60,12 +60,12 @@ def _frame(engines: list[EngineInfo]) -> pd.DataFrame:
     return frame
 
 
-def _engines(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame | None:
+def _engines(session: Session, args: argparse.Namespace) -> pd.DataFrame | None:
     if args.action is None and (args.instance or args.all):
         raise UsageError("%linkis engines: INSTANCE and --all go with 'kill'")
     if args.action == "kill" and bool(args.instance) == bool(args.all):
         raise UsageError("%linkis engines kill: give one INSTANCE (host:port) or --all")
-    client = magics.client()
+    client = session.client()
     if args.action is None:
         return _frame(client.engines())
     targets = [args.instance] if args.instance else [e.instance for e in client.engines()]

@@ -23,7 +23,7 @@ from linkis_magic.magics._runner import JobRun
 from linkis_magic.magics.commands._base import Command
 
 if TYPE_CHECKING:
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics._session import Session
 
 __all__ = ["commands"]
 
@@ -47,28 +47,28 @@ def _with_id(name: str, what: str) -> Parser:
     return p
 
 
-def _resolve(magics: LinkisMagics, text: str | None) -> tuple[JobRun | None, Job]:
+def _resolve(session: Session, text: str | None) -> tuple[JobRun | None, Job]:
     """The job an ID names: a run of this shell, else a re-attach via jobhistory."""
     ref = None if text is None else usage(lambda: check_job_ref(text))
-    run = magics.runner.find(ref)
+    run = session.runner.find(ref)
     if run is not None:
         return run, run.job
     if ref is None:
         raise UsageError("no Linkis job in this session yet: give an execID or a taskID")
-    client = magics.client()
+    client = session.client()
     if isinstance(ref, int):
         return None, client.job(ref)
     return None, Job(client, ref, None)
 
 
-def _status(magics: LinkisMagics, args: argparse.Namespace) -> None:
-    _, job = _resolve(magics, args.id)
+def _status(session: Session, args: argparse.Namespace) -> None:
+    _, job = _resolve(session, args.id)
     state = job.status()
     print(f"{ident(job.task_id, job.exec_id)}: {state.value}")
 
 
-def _progress(magics: LinkisMagics, args: argparse.Namespace) -> None:
-    _, job = _resolve(magics, args.id)
+def _progress(session: Session, args: argparse.Namespace) -> None:
+    _, job = _resolve(session, args.id)
     progress = job.progress()
     print(f"{ident(job.task_id, job.exec_id)}: {progress.progress * 100:.0f}%")
     for stage in progress.stages:
@@ -78,17 +78,17 @@ def _progress(magics: LinkisMagics, args: argparse.Namespace) -> None:
         )
 
 
-def _log(magics: LinkisMagics, args: argparse.Namespace) -> None:
+def _log(session: Session, args: argparse.Namespace) -> None:
     tail = usage(lambda: parse_int(args.lines, "-n"))
-    _, job = _resolve(magics, args.id)
+    _, job = _resolve(session, args.id)
     lines = job.read_log()
     if tail is not None:
         lines = lines[-tail:]
     print("\n".join(lines))
 
 
-def _kill(magics: LinkisMagics, args: argparse.Namespace) -> None:
-    run, job = _resolve(magics, args.id)
+def _kill(session: Session, args: argparse.Namespace) -> None:
+    run, job = _resolve(session, args.id)
     if run is not None and not run.done.is_set():
         run.request_cancel()  # its waiter kills, re-sends, and records the outcome
     else:
@@ -96,10 +96,10 @@ def _kill(magics: LinkisMagics, args: argparse.Namespace) -> None:
     print(f"kill requested for {ident(job.task_id, job.exec_id)}")
 
 
-def _history(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
+def _history(session: Session, args: argparse.Namespace) -> pd.DataFrame:
     count = usage(lambda: parse_int(args.n, "-n"))
     assert count is not None
-    page = magics.client().tasks(page_size=count)
+    page = session.client().tasks(page_size=count)
     rows = [
         {
             "taskID": t.task_id,
@@ -119,17 +119,17 @@ def _history(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
     return frame
 
 
-def _attach(magics: LinkisMagics, args: argparse.Namespace) -> Any:
+def _attach(session: Session, args: argparse.Namespace) -> Any:
     if not args.task_id.isdigit():
         raise UsageError(f"attach expects a taskID (a number), got {args.task_id!r}")
     task_id = usage(lambda: check_task_id(int(args.task_id)))
     output = usage(lambda: check_identifier(args.output, "-o"))
     export = usage(lambda: check_export_path(args.export))
-    settings = magics.settings()
-    job = magics.client(settings, quiet=args.quiet).job(task_id)
+    settings = session.settings()
+    job = session.client(settings, quiet=args.quiet).job(task_id)
     run = JobRun(job=job, display=NullDisplay(), output=output, quiet=args.quiet, export=export)
-    run.display = magics.display_for(settings, args.quiet, f"taskID {task_id}", run.request_cancel)
-    return magics.runner.block(magics.runner.start(run))
+    run.display = session.display_for(settings, args.quiet, f"taskID {task_id}", run.request_cancel)
+    return session.runner.block(session.runner.start(run))
 
 
 def commands() -> list[Command]:

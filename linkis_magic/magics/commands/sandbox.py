@@ -9,26 +9,26 @@ from linkis_magic.magics._parse import Parser
 from linkis_magic.magics.commands._base import Command
 
 if TYPE_CHECKING:
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics._session import Session
 
 __all__ = ["commands"]
 
 
-def _sandbox(magics: LinkisMagics, args: argparse.Namespace) -> None:
-    box = magics.sandbox
+def _sandbox(session: Session, args: argparse.Namespace) -> None:
+    box = session.sandbox
     if args.action == "start":
-        spark = args.spark_master or magics.sandbox_spark_master
+        spark = args.spark_master or session.spark_master()
         info, started = box.ensure(spark_master=spark)
         print(started or f"Local sandbox already running at {info.url}.")
-        configured = magics.settings().gateway_url
+        configured = session.settings().gateway_url
         if configured is not None:
             print(f"Note: cells still go to the configured gateway {configured}.")
         if info.spark_master and started:
             print(f"%%linkis -e spark-3.5.0 cells now run on Spark ({info.spark_master}).")
     elif args.action == "stop":
-        client = magics.current_client()
+        client = session.current_client()
         if client is not None and box.url is not None and client.base_url == box.url:
-            magics.drop_client()
+            session.drop_client()
         print("Local sandbox stopped." if box.stop() else "No local sandbox to stop.")
     else:
         print(box.describe())

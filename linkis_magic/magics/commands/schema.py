@@ -20,7 +20,7 @@ from linkis_magic.magics._parse import Parser, usage
 from linkis_magic.magics.commands._base import Command
 
 if TYPE_CHECKING:
-    from linkis_magic.magics import LinkisMagics
+    from linkis_magic.magics._session import Session
 
 __all__ = ["commands"]
 
@@ -28,15 +28,15 @@ TABLE_COLUMNS = ["database", "table", "isView", "createdBy", "createdAt", "lastA
 COLUMN_COLUMNS = ["column", "type", "comment", "partitioned"]
 
 
-def _databases(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
-    names = magics.catalog().databases(refresh=args.refresh)
+def _databases(session: Session, args: argparse.Namespace) -> pd.DataFrame:
+    names = session.catalog().databases(refresh=args.refresh)
     frame: pd.DataFrame = pd.DataFrame({"database": pd.Series(names, dtype="string")})
     return frame
 
 
-def _tables(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
+def _tables(session: Session, args: argparse.Namespace) -> pd.DataFrame:
     database = usage(lambda: check_name(args.database or DEFAULT_DATABASE, "database"))
-    tables = magics.catalog().tables(database, refresh=args.refresh)
+    tables = session.catalog().tables(database, refresh=args.refresh)
     if args.like:
         tables = [t for t in tables if fnmatch.fnmatch(t.name.lower(), args.like.lower())]
     rows = [
@@ -49,11 +49,11 @@ def _tables(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
     return frame
 
 
-def _columns(magics: LinkisMagics, args: argparse.Namespace) -> pd.DataFrame:
+def _columns(session: Session, args: argparse.Namespace) -> pd.DataFrame:
     database, _, table = args.table.rpartition(".")
     database = usage(lambda: check_name(database or DEFAULT_DATABASE, "database"))
     table = usage(lambda: check_name(table, "table"))
-    columns = magics.catalog().columns(database, table, refresh=args.refresh)
+    columns = session.catalog().columns(database, table, refresh=args.refresh)
     rows = [(c.name, c.type, c.comment, c.partitioned) for c in columns]
     frame: pd.DataFrame = pd.DataFrame(rows, columns=COLUMN_COLUMNS)
     return frame
