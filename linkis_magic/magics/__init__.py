@@ -39,7 +39,7 @@ from linkis_magic.magics._parse import (
 from linkis_magic.magics._render import LinkisInterrupted, quiet
 from linkis_magic.magics._runner import JobRun
 from linkis_magic.magics._session import Session
-from linkis_magic.magics.commands import all_commands
+from linkis_magic.magics.commands import all_commands, command_help
 
 __all__ = ["LinkisInterrupted", "LinkisMagics", "Session", "load", "unload"]
 
@@ -199,13 +199,7 @@ class LinkisMagics(Magics, Configurable):
     def linkis(self, line: str, cell: str | None = None) -> Any:
         """%%linkis [RUNTYPE] [options] runs the cell; %linkis COMMAND manages jobs.
 
-        Cell: %%linkis [RUNTYPE] [-e ENGINE] [-c CREATOR] [-o NAME] [--var K=V ...]
-        [--startup K=V ...] [--runtime K=V ...] [--limit N] [-q] [--background]
-        [--timeout S] [--api v1|v0] [--export PATH.csv|PATH.xlsx]
-
-        Line: %linkis status|progress|log|kill [ID] | history [-n N]
-        | attach TASKID [-o NAME] [--export PATH] | login [URL] [-u USER] | logout | config
-        | sandbox start [--spark-master URL]|stop|status
+        (The full help, with every option and command, is written below the class.)
         """
         if cell is None:
             try:
@@ -295,6 +289,20 @@ class LinkisMagics(Magics, Configurable):
         if lines and lines[0].startswith(_await.SYNC_CALL) and self.use_awaited_cells():
             return _await.rewrite(lines)
         return lines
+
+
+def _magic_help() -> str:
+    """``%linkis?``: the cell's options and every line command, from their own parsers."""
+    cell = " ".join(cell_parser().format_usage().split()).removeprefix("usage: ")
+    return (
+        "%%linkis [RUNTYPE] [options] runs the cell's code as a Linkis job; "
+        "%linkis COMMAND manages jobs, metadata and the session.\n\n"
+        f"Cell:\n  {cell}\n\nLine commands (%linkis COMMAND -h for details):\n"
+        f"{command_help()}\n"
+    )
+
+
+LinkisMagics.linkis.__doc__ = _magic_help()
 
 
 def load(ipython: Any) -> None:

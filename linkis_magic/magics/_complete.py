@@ -16,6 +16,7 @@ network for at most BUDGET seconds in all, and answers with what it has after th
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,32 +24,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from linkis_magic._validate import ENGINE_EXAMPLES
+from linkis_magic.magics._parse import cell_parser
 
 if TYPE_CHECKING:
     from linkis_magic.magics._catalog import Catalog
 
-__all__ = ["BUDGET", "Completer", "Suggestion", "sql_keywords"]
+__all__ = ["BUDGET", "Completer", "Suggestion", "cell_options", "sql_keywords"]
 
 BUDGET = 0.15  # seconds one completion may wait for the gateway, in all
 DEFAULT_DATABASE = "default"
 
 NON_SQL = frozenset({"python", "py", "python3", "pyspark", "scala", "shell", "sh", "bash", "r"})
 RUN_TYPES = ("sql", "hql", "python", "py", "scala", "shell", "jdbc", "psql", "tsql", "ngql")
-OPTIONS = (
-    "--engine",
-    "--creator",
-    "--output",
-    "--var",
-    "--startup",
-    "--runtime",
-    "--limit",
-    "--quiet",
-    "--background",
-    "--timeout",
-    "--api",
-    "--export",
-    "--help",
-)
 _KEYWORDS = (
     "select",
     "from",
@@ -145,6 +132,17 @@ _REFERENCES = re.compile(
     re.IGNORECASE,
 )
 _EXTRA_FROM = re.compile(r",\s*([\w`\".]+)(?:\s+(?:as\s+)?(\w+))?", re.IGNORECASE)
+
+
+@functools.cache
+def cell_options() -> tuple[str, ...]:
+    """The long option names of ``%%linkis``, read from its parser (one list, never two)."""
+    names = [
+        max(action.option_strings, key=len)
+        for action in cell_parser()._actions
+        if action.option_strings
+    ]
+    return tuple(sorted(names, key=lambda n: n == "--help"))
 
 
 def sql_keywords(prefix: str) -> list[str]:
@@ -257,7 +255,7 @@ class Completer:
         if previous == "--api":
             return self._answer(fragment, [("v1", "api"), ("v0", "api")])
         if fragment.startswith("-"):
-            return self._answer(fragment, [(o, "option") for o in OPTIONS])
+            return self._answer(fragment, [(o, "option") for o in cell_options()])
         positional = [w for w in words[1:] if not w.startswith("-")]
         if not positional or (fragment and positional == [fragment]):
             return self._answer(fragment, [(r, "runType") for r in RUN_TYPES])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from IPython.core.completer import provisionalcompleter
 
+from linkis_magic.magics._parse import cell_parser
 from tests.support.double import LinkisDouble
 from tests.support.scripts import DEMO_SCHEMA, MetadataServer
 from tests.support.wait import wait_until
@@ -53,6 +54,16 @@ class TestMagicLine:
         engines = complete(shell, "%%linkis sql -e sp")
         assert "spark-2.4.3" in engines and all(e.startswith("sp") for e in engines)
         assert complete(shell, "%%linkis --api v") == ["v1", "v0"]
+
+    @pytest.mark.usefixtures("clean_magics")
+    def test_every_cell_option_is_offered_and_only_those(self, shell: Any) -> None:
+        """The options come from the cell's own parser: a new option cannot be forgotten."""
+        declared = {
+            max(action.option_strings, key=len)
+            for action in cell_parser()._actions
+            if action.option_strings
+        }
+        assert set(complete(shell, "%%linkis --")) == declared
 
 
 @pytest.mark.usefixtures("metadata")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from linkis_magic.magics.commands import engines, jobs, sandbox, schema, session
 from linkis_magic.magics.commands._base import Command, Handler
 
-__all__ = ["Command", "Handler", "all_commands"]
+__all__ = ["Command", "Handler", "all_commands", "command_help"]
 
 
 def all_commands() -> dict[str, Command]:
@@ -22,3 +22,13 @@ def all_commands() -> dict[str, Command]:
         *sandbox.commands(),
     ]
     return {c.name: c for c in found}
+
+
+def command_help() -> str:
+    """One usage line per line command, from its own parser (what ``%linkis?`` shows)."""
+    lines = []
+    for command in all_commands().values():
+        usage = " ".join(command.parser.format_usage().split())
+        usage = usage.removeprefix("usage: ")
+        lines.append(f"  {usage}\n      {command.parser.description}")
+    return "\n".join(lines)
