@@ -302,7 +302,7 @@ def _magic_help() -> str:
     )
 
 
-LinkisMagics.linkis.__doc__ = _magic_help()
+LinkisMagics.linkis.__doc__ = _magic_help()  # type: ignore[assignment]  # IPython decorator typing
 
 
 def load(ipython: Any) -> None:
