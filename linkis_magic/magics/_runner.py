@@ -103,11 +103,24 @@ class JobRun:
         self.cancel.set()
 
 
+def _display(value: Any) -> None:
+    """Show a bound value as the cell's output would (rich HTML in a notebook)."""
+    from IPython.display import display
+
+    display(value)  # type: ignore[no-untyped-call]  # IPython is untyped here
+
+
 class Runner:
     """Starts the worker of a run, waits for it in slices, finishes or fails the cell."""
 
-    def __init__(self, namespace: Callable[[], dict[str, Any]], keep: int = KEEP_RUNS) -> None:
+    def __init__(
+        self,
+        namespace: Callable[[], dict[str, Any]],
+        keep: int = KEEP_RUNS,
+        show: Callable[[Any], None] | None = None,
+    ) -> None:
         self._namespace = namespace
+        self._show = show or _display
         self._runs: collections.deque[JobRun] = collections.deque(maxlen=keep)
         self._active: set[JobRun] = set()  # started and not done: never forgotten
         self._lock = threading.Lock()
@@ -327,6 +340,11 @@ class Runner:
                     print(f"no table result set: {run.output} is not bound", file=sys.stderr)
             else:
                 self._namespace()[run.output] = value
+                if not run.quiet and not run.background:
+                    self._show(value)
+                # The name is the one handle: as the cell's value, IPython's output history
+                # (Out, _) would pin every re-run's frames for the rest of the session.
+                return None
         return value
 
     # ------------------------------------------------------------------ lookup

@@ -43,7 +43,7 @@ class TestExportCell:
     ) -> None:
         target = tmp_path / "one.csv"
         value = shell.run_cell_magic("linkis", f"-o df --export {target}", "select 7 as n")
-        assert value["n"].tolist() == [7] and shell.user_ns["df"] is value
+        assert value is None and shell.user_ns["df"]["n"].tolist() == [7]
         assert target.read_text() == "n\n7\n"
         assert f"{target}" in capsys.readouterr().out
 

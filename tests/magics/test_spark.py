@@ -50,12 +50,13 @@ class TestSparkFromTheMagic:
         self, shell: Any, own_sandbox: LinkisMagics, capsys: pytest.CaptureFixture[str]
     ) -> None:
         shell.run_cell_magic("linkis", "-q", "select 1 as warm")  # a sandbox without Spark
-        before = own_sandbox.sandbox.url
+        before = own_sandbox.session.sandbox.url
         shell.run_line_magic("linkis", "sandbox start --spark-master local[2]")
         out = capsys.readouterr().out
         assert "restarted the local sandbox" in out and "Spark local[2]" in out
-        assert own_sandbox.sandbox.url != before
-        frame = shell.run_cell_magic("linkis", "sql -e spark-3.5.0 -o sdf", JOIN)
+        assert own_sandbox.session.sandbox.url != before
+        shell.run_cell_magic("linkis", "sql -e spark-3.5.0 -o sdf", JOIN)
+        frame = shell.user_ns["sdf"]
         assert frame["n"].tolist() == [20000] * 10
         stages = own_sandbox.session.last_run.job.snapshot().stages  # the widget's stage rows
         assert len(stages) >= 2 and all(s.id.startswith("jobId-") for s in stages)
