@@ -10,10 +10,17 @@ process, so a notebook only needs `%load_ext linkis_magic` to reach the session'
 Without Chromium or Playwright the group is skipped locally, but fails under CI=true: CI
 must install them, and a silently skipped browser group would hide a broken widget.
 Set LINKIS_SCREENSHOTS=DIR to save the README screenshots (scripts/screenshots.sh).
+
+Tests wait for what the page shows, never for a duration: every Playwright wait (actions and
+`expect`) is bounded by UI_TIMEOUT_MS, and a check of the live widget uses a job held open
+by a `gate` (a named pipe the job's SQL reads), so the job cannot end before the page has
+drawn it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -56,6 +63,7 @@ SCREENSHOTS_ENV = "LINKIS_SCREENSHOTS"
 UI_TIMEOUT_MS = 30_000
 LAB_START_TIMEOUT_S = 60.0
 _PROMPT_RAN = re.compile(r"\[(\*|\d+)\]:")
+_SELECTED = re.compile(r"\bjp-mod-selected\b")
 
 
 def _unavailable(reason: str) -> None:
@@ -195,6 +203,10 @@ def browser() -> Iterator[Browser]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright Python package is not installed (pip install playwright)")
+    from playwright.sync_api import expect as playwright_expect
+
+    # `expect` waits 5 s by default: too short for a page on two loaded cores
+    playwright_expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -241,7 +253,13 @@ class Notebook:
         return self.page.get_by_title(f"Change kernel for {self.name}").inner_text()
 
     def run_cell(self, index: int) -> None:
-        """Select cell `index` by its prompt and press the toolbar's run button."""
+        """Select cell `index` by its prompt and press the toolbar's run button.
+
+        A click can be lost right after the page loads (docs/kernel-notes.md §10), so a run
+        whose prompt has not changed after a few seconds is clicked again, but only if the
+        cell is still selected: "run and select next" moves the selection on at once, so a
+        click that reached Lab is never repeated (that would run the cell twice).
+        """
         from playwright.sync_api import expect
 
         cell = self.cell(index)
@@ -251,14 +269,16 @@ class Notebook:
         )
         for attempt in range(3):
             prompt.click()
-            expect(cell).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+            expect(cell).to_have_class(_SELECTED)
             run.click()
             try:
                 expect(prompt).to_have_text(_PROMPT_RAN, timeout=5_000)
                 return
             except AssertionError:
-                if attempt == 2:
-                    raise
+                still_selected = _SELECTED.search(cell.get_attribute("class") or "")
+                if attempt == 2 or not still_selected:
+                    break
+        expect(prompt).to_have_text(_PROMPT_RAN)
 
     def wait_done(self, index: int, timeout_ms: int = UI_TIMEOUT_MS) -> None:
         """Wait until cell `index` has finished (its prompt shows a number, not `*`)."""
@@ -385,6 +405,71 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             else:
                 report.sections.append(("screenshot", str(target)))
     return report
+
+
+@dataclass
+class Gate:
+    """A named pipe that holds a sandbox SQL job Running until the test releases it.
+
+    ``read_text('<path>')`` in the job's SQL (see ``sql``) opens the pipe when the statement
+    runs, and opening a pipe for reading blocks until a writer opens it: the job reports its
+    statement running (a stage row) and stays Running, however fast the machine, until
+    ``release`` opens the pipe, writes one line and closes it. DuckDB waits in that open
+    outside the GIL, so the sandbox goes on answering; a held job cannot be killed, though
+    (the interrupt is only seen once the read returns): kill tests use a long query instead.
+    """
+
+    path: Path
+    released: bool = False
+
+    @property
+    def sql(self) -> str:
+        """A table of one row to put in the job's FROM clause: ``..., <sql> g``. It reads the
+        pipe's content (a read_text() whose content is not used never opens the file)."""
+        return f"(select content from read_text('{self.path}') where content <> '')"
+
+    def _open_writer(self) -> int | None:
+        """A write end if the job is blocked reading the pipe (else None: nobody reads yet)."""
+        try:
+            return os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                return None
+            raise
+
+    def release(self) -> None:
+        """Wait until the job reads the pipe, then let its statement finish."""
+        fd = wait_until(
+            self._open_writer,
+            timeout=UI_TIMEOUT_MS / 1000,
+            interval=0.05,
+            what=f"the job to open {self.path.name}",
+        )
+        try:
+            os.write(fd, b"go\n")
+        finally:
+            os.close(fd)
+        self.released = True
+
+    def close(self) -> None:
+        """After the test: free a job still blocked on the pipe; a job not there yet finds
+        no pipe and fails, rather than holding a sandbox worker for ever."""
+        if not self.released:
+            fd = self._open_writer()
+            if fd is not None:
+                os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+@pytest.fixture
+def gate(tmp_path: Path) -> Iterator[Gate]:
+    """A fresh `Gate` (its pipe in this test's tmp_path), released or removed afterwards."""
+    path = tmp_path / "gate.pipe"
+    os.mkfifo(path, 0o600)
+    held = Gate(path)
+    yield held
+    held.close()
 
 
 def expect(target: Any) -> Any:

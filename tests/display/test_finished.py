@@ -1,4 +1,4 @@
-"""The finished view (issue 13 part 5): the state said once, a short execID, no running tasks.
+"""The finished view: the state said once, a short execID, no running tasks.
 
 The widget header and the static card's header carry title, state badge, time and ids; the
 summary line under them only adds what the header does not. The ``text/plain`` of the finished

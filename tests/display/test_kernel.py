@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +201,8 @@ class TestKillWhileAwaiting:
             d.show()
             """,
             """
-            for _ in range(160):  # at most ~8 s: the test thread clicks within a second
+            print("awaiting", flush=True)
+            for _ in range(400):  # a guard (~20 s): the test clicks once it reads "awaiting"
                 if killed.is_set():
                     break
                 await asyncio.sleep(0.05)
@@ -221,9 +221,13 @@ class TestKillWhileAwaiting:
                     return comm_id
             return None
 
+        def awaiting() -> bool:
+            """The second cell has started and is awaiting (nbclient appends outputs live)."""
+            return any("awaiting" in out.get("text", "") for out in list(nb.cells[1].outputs))
+
         def click() -> None:
             comm_id = wait_until(kill_button, timeout=15, what="the Kill button")
-            time.sleep(0.3)  # let the awaiting cell start
+            wait_until(awaiting, timeout=15, what="the second cell to be awaiting")
             msg = client.kc.session.msg(
                 "comm_msg",
                 {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}},
@@ -239,5 +243,6 @@ class TestKillWhileAwaiting:
             clicker.join(timeout=20)
             client.execute_cell(nb.cells[2], 2)
         assert sent, "the Kill button never appeared in the widget state"
-        assert nb.cells[1].outputs[0]["text"] == "killed during cell: True\n"
+        printed = "".join(out["text"] for out in nb.cells[1].outputs)
+        assert printed == "awaiting\nkilled during cell: True\n"
         assert nb.cells[2].outputs[0]["text"] == "True Killing…\n"

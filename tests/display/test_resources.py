@@ -1,4 +1,4 @@
-"""The resource line (issue 15): the YARN applications a job holds, in every display.
+"""The resource line: the YARN applications a job holds, in every display.
 
 One line per application (queue, cores, memory in GiB, application id) and the job's share of
 its queue's cores and memory as two small bars (Linkis reports the shares for the whole job, as

@@ -62,7 +62,7 @@ def random_get_faults(
     """A seeded policy: a share of GETs is reset (half before, half mid-reply) or answered 503.
 
     POSTs are left alone: a submit that may have reached the server is never resent by the
-    client, so faulting it would (rightly) lose the job; the issue's figures are about GETs.
+    client, so faulting it would (rightly) lose the job; retries are about GETs.
     """
     rng = random.Random(seed)
     lock = threading.Lock()
