@@ -299,12 +299,15 @@ class Runner:
                 outcome = run.future.result()
             except LinkisError as exc:
                 self.fail(run, exc)
+            # bound before the display says the job ended: a background run's variable is
+            # there as soon as the user can see that it should be
+            value = None if outcome.results is None else self._bind(run, outcome.results)
             run.display.finish(run.job.snapshot(), results=outcome.results)
             if outcome.results is None:  # exported, not loaded: the summary is the cell's value
                 return outcome.exported
             if outcome.exported is not None and not run.quiet:
                 print(outcome.exported)
-            return self._bind(run, outcome.results)
+            return self._report(run, outcome.results, value)
         finally:
             run.release()
 
@@ -322,8 +325,15 @@ class Runner:
         run.release()
 
     def _bind(self, run: JobRun, results: list[ResultSet]) -> Any:
+        """The run's frames (one, a list of them, or None), bound to ``-o NAME`` if any."""
         tables = ResultFrames.of(results)  # a list that displays as titled tables
         value: Any = tables[0] if len(tables) == 1 else (tables or None)
+        if run.output and value is not None:
+            self._namespace()[run.output] = value
+        return value
+
+    def _report(self, run: JobRun, results: list[ResultSet], value: Any) -> Any:
+        """Print the text results and notes, show a bound table; returns the cell's value."""
         if not run.quiet:
             for rs in results:
                 if rs.frame is None and rs.text:
@@ -339,7 +349,6 @@ class Runner:
                 if not run.quiet:
                     print(f"no table result set: {run.output} is not bound", file=sys.stderr)
             else:
-                self._namespace()[run.output] = value
                 if not run.quiet and not run.background:
                     self._show(value)
                 # The name is the one handle: as the cell's value, IPython's output history

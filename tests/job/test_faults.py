@@ -21,6 +21,7 @@ from linkis_magic.errors import (
 from linkis_magic.protocol import JobStatus
 from tests.support.proxy import Fault, FaultProxy, Policy, random_get_faults
 from tests.support.sandbox import SandboxProcess, start_sandbox
+from tests.support.wait import wait_until
 
 SQL = "spark-3.2.1"
 PY = "python-python3"
@@ -101,14 +102,18 @@ class TestChosenFaults:
             job = client.submit("select 8 as x", engine_type=SQL, creator=creator())
             assert job.frames()[0]["x"].tolist() == [8]
 
-    def test_delay_beyond_read_timeout_is_retried(self, sandbox: SandboxProcess) -> None:
-        policy = only("GET", "jobhistory/", Fault.DELAY, times=1)
+    def test_no_reply_within_read_timeout_is_retried(self, sandbox: SandboxProcess) -> None:
+        """A GET whose reply never comes times out and is sent again. The read timeout is
+        short only for this test's sake, yet far above what the sandbox needs for the other
+        requests: the held reply is what times out, however slow the machine."""
+        policy = only("GET", "jobhistory/", Fault.HOLD, times=1)
         with (
-            FaultProxy(sandbox.url, policy, delay=1.5) as proxy,
-            alice(proxy.url, timeout=(5.0, 0.5)) as client,
+            FaultProxy(sandbox.url, policy) as proxy,
+            alice(proxy.url, timeout=(5.0, 3.0)) as client,
         ):
             job = client.submit("select 9 as x", engine_type=SQL, creator=creator())
             assert job.frames()[0]["x"].tolist() == [9]
+            assert proxy.count("GET", "jobhistory/") >= 2  # the held one, then the retry
 
     @pytest.mark.parametrize("fault", [Fault.RESET_MID, Fault.RESET_BODY, Fault.STATUS_503])
     def test_submit_is_never_sent_twice(self, sandbox: SandboxProcess, fault: Fault) -> None:
@@ -170,8 +175,7 @@ class TestSessionsAndRestarts:
                 job = client.submit(
                     "import time; time.sleep(30)", run_type="python", engine_type=PY
                 )
-                while job.status() is not JobStatus.RUNNING:
-                    time.sleep(0.05)
+                wait_until(lambda: job.status() is JobStatus.RUNNING, what="the job to be Running")
                 box.stop()
                 box = start_sandbox(tmp_path, "--port", port)
                 # The old execID means nothing to the new entrance: the client logs in again,

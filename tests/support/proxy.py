@@ -14,6 +14,8 @@ requests from 1); it answers one :class:`Fault` or ``None`` (forward untouched):
 * ``RESET_BODY``: forward, send the headers and half of the body, then RST;
 * ``DELAY``: forward at once, hold the reply for ``delay`` seconds (a slow gateway: the
   request has reached the server while the client still waits);
+* ``HOLD``: forward at once, hold the reply until the proxy stops (a gateway that never
+  answers in time, whatever the client's read timeout and however slow the machine);
 * ``STATUS_502`` / ``STATUS_503`` / ``STATUS_504``: answer that status (a proxy's HTML body),
   never forwarded.
 
@@ -48,6 +50,7 @@ class Fault(enum.Enum):
     RESET_MID = "reset-mid"
     RESET_BODY = "reset-body"
     DELAY = "delay"
+    HOLD = "hold"
     STATUS_502 = 502
     STATUS_503 = 503
     STATUS_504 = 504
@@ -102,6 +105,7 @@ class FaultProxy:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -111,7 +115,7 @@ class FaultProxy:
 
     def count(self, method: str, path_part: str, *, forwarded: bool = True) -> int:
         """How many requests matched (``forwarded``: only those that reached the upstream)."""
-        reached = {None, Fault.DELAY, Fault.RESET_MID, Fault.RESET_BODY}
+        reached = {None, Fault.DELAY, Fault.HOLD, Fault.RESET_MID, Fault.RESET_BODY}
         with self._lock:
             return sum(
                 1
@@ -123,7 +127,7 @@ class FaultProxy:
 
     def faults(self) -> int:
         with self._lock:
-            return sum(1 for s in self.seen if s.fault not in (None, Fault.DELAY))
+            return sum(1 for s in self.seen if s.fault not in (None, Fault.DELAY, Fault.HOLD))
 
     def _decide(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -175,6 +179,10 @@ class FaultProxy:
                 status, reason, headers, data = self._forward(body)
                 if fault is Fault.DELAY:
                     time.sleep(proxy.delay)
+                if fault is Fault.HOLD:
+                    proxy._stopping.wait()
+                    self.close_connection = True
+                    return  # the client gave up long ago
                 head = f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
                 for name, value in headers:
                     if name.lower() not in _HOP and name.lower() != "content-length":
@@ -212,6 +220,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
