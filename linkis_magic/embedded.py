@@ -280,21 +280,26 @@ class EmbeddedSandbox:
         if proc is not None:
             if proc.poll() is None:
                 proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
         elif _pid_alive(info.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(info.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while _pid_alive(info.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
+        # Forget it before waiting for it to exit (a Spark session takes seconds to stop):
+        # nobody may adopt a sandbox on its way out, and a kernel killed meanwhile (Jupyter
+        # gives a kernel a few seconds to shut down) leaves no stale record behind.
         recorded = self._read_state()
         if recorded is not None and recorded.pid == info.pid:
             with contextlib.suppress(OSError):
                 self.state_file.unlink()
+        if proc is not None:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        else:
+            deadline = time.monotonic() + 10
+            while _pid_alive(info.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
         return True
 
     def describe(self) -> str:

@@ -88,6 +88,12 @@ def connect_cell(url: str) -> str:
     )
 
 
+# The share bars' sizes, read in one go (see the test).
+_BAR_BOXES_JS = """(job) => [...job.querySelectorAll('.linkis-yarn-app .linkis-share-bar')]
+    .map((bar) => bar.getBoundingClientRect())
+    .map((r) => ({width: r.width, height: r.height}))"""
+
+
 def share_widths(view: Any) -> list[str]:
     """The fill widths of the share bars (inline style, e.g. "25.0%"), in order."""
     widths: list[str] = view.locator(".linkis-share-bar").evaluate_all(
@@ -121,9 +127,10 @@ class TestResourceLine:
         expect(shares.nth(0)).to_have_text(re.compile(r"^\s*cores\s+25%\s*$"))
         expect(shares.nth(1)).to_have_text(re.compile(r"^\s*memory\s+40%\s*$"))
         assert share_widths(line) == ["25%", "40%"]
-        for bar in (line.locator(".linkis-share-bar").nth(i) for i in range(2)):
-            box = bar.bounding_box()
-            assert box and box["width"] > 0 and box["height"] > 0, box
+        # measured in one evaluate on the job view: the line itself is redrawn on a change
+        boxes = view.evaluate(_BAR_BOXES_JS)
+        assert len(boxes) == 2, boxes
+        assert all(box["width"] > 0 and box["height"] > 0 for box in boxes), boxes
         expect(view.locator(".linkis-stage").first).to_contain_text("4 succeeded")
         expect(view.locator(".linkis-log pre")).to_contain_text(APP)
         nb.no_widget_errors()

@@ -125,9 +125,10 @@ class TestInterruptEveryPhase:
         creator = "int" + uuid.uuid4().hex[:8]
 
         def policy(m: str, p: str, n: int) -> Fault | None:
-            return Fault.DELAY if "filesystem/openFile" in p else None
+            # held until the proxy stops: the Ctrl-C lands while the page is being loaded
+            return Fault.HOLD if "filesystem/openFile" in p else None
 
-        with FaultProxy(one_worker.url, policy, delay=3.0) as proxy:
+        with FaultProxy(one_worker.url, policy) as proxy:
             m = configure(shell, proxy.url)
             thread, sent = interrupt_when(lambda: proxy.count("GET", "filesystem/openFile") > 0)
             self.run(shell, f"sql -c {creator} -o v_loading", "select 5 as x", sent)

@@ -25,7 +25,7 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.protocol import JobStatus
 from tests.support.double import ALICE_PASSWORD, EXEC_ID, LinkisDouble
 from tests.support.scripts import TASK_ID, offline_entrance
-from tests.support.wait import await_until
+from tests.support.wait import await_until, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
@@ -117,8 +117,17 @@ class TestQuickstart:
         url = re.search(r"http://127\.0\.0\.1:(\d+)", log.read_text(encoding="utf-8"))
         assert url is not None and url.group(0) in joined
         assert not (clean_env / "run" / "linkis-magic" / "sandbox.json").exists()
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", int(url.group(1))), timeout=5).close()
+        port = int(url.group(1))
+
+        def refused() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            except ConnectionRefusedError:
+                return True
+            return False
+
+        # the kernel sent it SIGTERM on its way out; a Spark session takes a while to stop
+        wait_until(refused, timeout=60, interval=0.2, what="the kernel's sandbox to stop")
 
     def test_saved_without_outputs(self) -> None:
         raw = json.loads(QUICKSTART.read_text(encoding="utf-8"))
