@@ -49,7 +49,12 @@ def only(method: str, path_part: str, fault: Fault, times: int = 10**9) -> Polic
 
 
 class TestFaultyBatch:
-    """A batch through 10% resets and 10% 503s gives exactly what the clean batch gives."""
+    """A batch through 10% resets and 10% 503s gives exactly what the clean batch gives.
+
+    No path is faulted more than twice, fewer times than the clients retry (3): with rolls
+    alone a request now and then fails four times running and its job rightly errors, which
+    would make the outcome a matter of chance.
+    """
 
     @pytest.mark.parametrize(
         "jobs", [20, pytest.param(100, marks=pytest.mark.slow)], ids=["small", "full"]
@@ -58,7 +63,7 @@ class TestFaultyBatch:
         self, sandbox: SandboxProcess, jobs: int
     ) -> None:
         tag = creator()
-        policy = random_get_faults(reset=0.1, unavailable=0.1, seed=11)
+        policy = random_get_faults(reset=0.1, unavailable=0.1, seed=11, max_per_path=2)
         with FaultProxy(sandbox.url) as clean_proxy, FaultProxy(sandbox.url, policy) as proxy:
             clean, _ = run_batch(
                 clean_proxy.url, "alice-secret", jobs=jobs, clients=5, creator=tag + "c"

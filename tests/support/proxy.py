@@ -60,15 +60,26 @@ Policy = Callable[[str, str, int], "Fault | None"]
 
 
 def random_get_faults(
-    *, reset: float = 0.1, unavailable: float = 0.1, seed: int = 7, mid: bool = True
+    *,
+    reset: float = 0.1,
+    unavailable: float = 0.1,
+    seed: int = 7,
+    mid: bool = True,
+    max_per_path: int | None = None,
 ) -> Policy:
     """A seeded policy: a share of GETs is reset (half before, half mid-reply) or answered 503.
 
     POSTs are left alone: a submit that may have reached the server is never resent by the
     client, so faulting it would (rightly) lose the job; retries are about GETs.
+
+    The rolls are seeded, but which request gets which roll depends on how concurrent
+    clients interleave. With ``max_per_path`` (below the clients' retry budget) no path
+    (query included) is faulted more often than that, so every request gets through within
+    its retries however the rolls fall: a test can then expect exactly the clean results.
     """
     rng = random.Random(seed)
     lock = threading.Lock()
+    faulted: dict[str, int] = {}
 
     def policy(method: str, path: str, n: int) -> Fault | None:
         if method != "GET":
@@ -76,6 +87,10 @@ def random_get_faults(
         with lock:
             roll = rng.random()
             half = rng.random() < 0.5
+            if max_per_path is not None and faulted.get(path, 0) >= max_per_path:
+                return None
+            if roll < reset + unavailable:
+                faulted[path] = faulted.get(path, 0) + 1
         if roll < reset:
             return Fault.RESET_MID if (mid and half) else Fault.RESET
         if roll < reset + unavailable:
