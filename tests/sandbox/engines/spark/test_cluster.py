@@ -20,7 +20,9 @@ from tests.support.sandbox import USERS, SandboxProcess, start_sandbox
 from tests.support.spark_cluster import SparkCluster, spark_cluster
 from tests.support.wait import wait_until
 
-pytestmark = pytest.mark.spark
+# The module's first test also pays for the cluster's start and the warm-up job (bounded at
+# 90 s each below), which on two busy cores alone can take the default 120 s.
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(360)]
 
 ENGINE = local.ENGINE
 
