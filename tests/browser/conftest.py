@@ -411,22 +411,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 class Gate:
     """A named pipe that holds a sandbox SQL job Running until the test releases it.
 
-    ``read_text('<path>')`` in the job's SQL (see ``sql``) opens the pipe when the statement
-    runs, and opening a pipe for reading blocks until a writer opens it: the job reports its
-    statement running (a stage row) and stays Running, however fast the machine, until
-    ``release`` opens the pipe, writes one line and closes it. DuckDB waits in that open
-    outside the GIL, so the sandbox goes on answering; a held job cannot be killed, though
-    (the interrupt is only seen once the read returns): kill tests use a long query instead.
+    The gate is a view in the sandbox's database (``name``, one row, over
+    ``read_text('<path>')``), so a cell only names it (``from range(1000) t(x), <name> g``)
+    and the README's pictures show no pipe. A job reading the view opens the pipe when its
+    statement runs, and opening a pipe for reading blocks until a writer opens it: the job
+    reports its statement running (a stage row) and stays Running, however fast the
+    machine, until ``release`` opens the pipe, writes one line and closes it. DuckDB waits
+    in that open outside the GIL, so the sandbox goes on answering; a held job cannot be
+    killed, though (the interrupt is only seen once the read returns): kill tests use a
+    long query instead.
     """
 
     path: Path
+    name: str
     released: bool = False
 
     @property
-    def sql(self) -> str:
-        """A table of one row to put in the job's FROM clause: ``..., <sql> g``. It reads the
-        pipe's content (a read_text() whose content is not used never opens the file)."""
-        return f"(select content from read_text('{self.path}') where content <> '')"
+    def create_sql(self) -> str:
+        """The view over the pipe. It reads the pipe's content: a read_text() whose content
+        is not used never opens the file. Creating it does not open the pipe either."""
+        return (
+            f"create view {self.name} as "
+            f"select content from read_text('{self.path}') where content <> ''"
+        )
 
     def _open_writer(self) -> int | None:
         """A write end if the job is blocked reading the pipe (else None: nobody reads yet)."""
@@ -463,13 +470,26 @@ class Gate:
 
 
 @pytest.fixture
-def gate(tmp_path: Path) -> Iterator[Gate]:
-    """A fresh `Gate` (its pipe in this test's tmp_path), released or removed afterwards."""
+def gate(tmp_path: Path, sandbox: SandboxProcess) -> Iterator[Gate]:
+    """A fresh `Gate` (its pipe in this test's tmp_path, its view in the session's sandbox),
+    released or removed afterwards, and its view dropped."""
+    from linkis_magic.client import LinkisClient
+
     path = tmp_path / "gate.pipe"
     os.mkfifo(path, 0o600)
-    held = Gate(path)
-    yield held
-    held.close()
+    held = Gate(path, f"gate_{secrets.token_hex(4)}")
+
+    def run(sql: str) -> None:
+        with LinkisClient(sandbox.url, user="alice", password=sandbox.users["alice"]) as c:
+            status = c.submit(sql, engine_type="spark-3.2.1").wait(timeout=UI_TIMEOUT_MS / 1000)
+            assert status.value == "Succeed", (sql, status)
+
+    run(held.create_sql)
+    try:
+        yield held
+    finally:
+        held.close()
+        run(f"drop view if exists {held.name}")
 
 
 def expect(target: Any) -> Any:

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 
 LOAD = "%load_ext linkis_magic"
 # Three groups of a filtered range (3 rows x 2 columns), held Running by a gate: format with
-# gate=gate.sql.
+# gate=gate.name.
 GATED = """\
 %%linkis -o df
 select x % 3 as k, count(*) as n
@@ -52,7 +52,7 @@ group by k order by k"""
 LONG = """\
 %%linkis
 select count(*) as n from range(30000000000) t(x) where x % 7 = 3"""
-# One row x 2 columns, held Running by a gate: format with gate=gate.sql.
+# One row x 2 columns, held Running by a gate: format with gate=gate.name.
 BACKGROUND = """\
 %%linkis --background -o bg
 select count(*) as n, 'done' as tag
@@ -194,7 +194,7 @@ class TestQuery:
         self, notebook: NotebookFactory, gate: Gate
     ) -> None:
         """Stage rows and log fill in, the state ends Succeed and `df` displays as a table."""
-        nb = notebook([LOAD, GATED.format(gate=gate.sql)])
+        nb = notebook([LOAD, GATED.format(gate=gate.name)])
         run_load(nb)
         nb.run_cell(1)
         view = live(nb, 1)
@@ -271,7 +271,7 @@ class TestBackground:
         nb = notebook(
             [
                 LOAD,
-                BACKGROUND.format(gate=gate.sql),
+                BACKGROUND.format(gate=gate.name),
                 'print("bg bound:", "bg" in globals())',
                 "bg",
             ]
