@@ -288,17 +288,23 @@ class Notebook:
         expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=timeout_ms)
 
     def save(self) -> None:
-        """Save through Lab (so outputs are written as the frontend holds them)."""
-        before = self.path.stat().st_mtime_ns
-        self.page.locator(
-            '.jp-NotebookPanel-toolbar jp-button[data-command="docmanager:save"]'
-        ).click()
-        wait_until(
-            lambda: self.path.stat().st_mtime_ns != before,
-            timeout=UI_TIMEOUT_MS / 1000,
-            interval=0.1,
-            what=f"{self.name} to be saved",
-        )
+        """Save through Lab (so outputs are written as the frontend holds them).
+
+        Returns once the server has answered Lab's PUT: it writes the file in place before
+        it answers, so a changed mtime alone may show a file still being written.
+        """
+
+        def is_save(response: Any) -> bool:
+            request = response.request
+            return request.method == "PUT" and request.url.split("?")[0].endswith(
+                f"/api/contents/{self.name}"
+            )
+
+        with self.page.expect_response(is_save) as saved:
+            self.page.locator(
+                '.jp-NotebookPanel-toolbar jp-button[data-command="docmanager:save"]'
+            ).click()
+        assert saved.value.ok, f"saving {self.name}: HTTP {saved.value.status}"
 
     def no_widget_errors(self) -> None:
         """The widget manager rendered every widget (no error box, no raw repr)."""
