@@ -144,6 +144,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory, lab_env: dict[str, str]) -> It
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Lab drops a completion provider's answer after providerTimeout (1 s by default): a
+    # kernel on busy cores can take longer, and a Tab would then show nothing at all.
+    completer = dirs["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "completer-extension"
+    completer.mkdir(parents=True)
+    (completer / "manager.jupyterlab-settings").write_text(
+        json.dumps({"providerTimeout": UI_TIMEOUT_MS})
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKIS_", "JUPYTER"))}
     env.update({k: str(v) for k, v in dirs.items()})
     env.update(lab_env)
