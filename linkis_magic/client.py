@@ -36,6 +36,7 @@ from linkis_magic._validate import (
     check_int,
     check_name,
     check_path,
+    check_seconds,
     check_task_id,
 )
 from linkis_magic.auth import Auth, Secret, make_auth
@@ -94,6 +95,8 @@ class LinkisClient:
     ``verify`` is True (check TLS certificates), False, or a CA bundle path. ``timeout`` is a
     ``(connect, read)`` pair in seconds (or one number for both); it is always finite.
     ``auth`` takes a ready scheme from :mod:`linkis_magic.auth` instead of password/token.
+    ``gateway_outage_timeout`` (seconds, default 300) is how long a job's ``wait()`` rides out
+    a gateway that cannot be reached (a gateway or entrance restart) before giving up.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class LinkisClient:
         verify: bool | str = True,
         retries: int = 3,
         session: requests.Session | None = None,
+        gateway_outage_timeout: float = _job.GATEWAY_OUTAGE_TIMEOUT,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.user = check_credentials(user, password, token)
@@ -118,6 +122,9 @@ class LinkisClient:
             raise ConfigurationError("give either auth= or password=/token=, not both")
         self.auth = auth
         self.creator = check_creator(creator)
+        self.gateway_outage_timeout = check_seconds(
+            gateway_outage_timeout, "gateway_outage_timeout"
+        )
         self._transport = Transport(
             self.base_url,
             auth=auth,

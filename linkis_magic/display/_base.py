@@ -25,10 +25,11 @@ class JobDisplay:
     """Base display: shows nothing, knows the summary and the throttling rule.
 
     ``update`` may be called from the poll thread at every tick; subclasses render at most
-    once per ``min_interval`` seconds except for state changes and the final snapshot, which
-    are always rendered. A snapshot skipped by the throttle is drawn later by a deferred
-    flush (``trailing``), because ``Job.wait`` only reports changes: without it a job that
-    stalls right after a skipped tick would keep showing stale progress. ``clock`` and
+    once per ``min_interval`` seconds except for state changes, a gateway that stops or starts
+    answering and the final snapshot, which are always rendered. A snapshot skipped by the
+    throttle is drawn later by a deferred flush (``trailing``), because ``Job.wait`` only
+    reports changes: without it a job that stalls right after a skipped tick would keep
+    showing stale progress. ``clock`` and
     ``schedule`` (``schedule(delay, fn)``, a daemon ``threading.Timer`` by default) are
     injectable so tests need no sleeping.
     """
@@ -71,9 +72,11 @@ class JobDisplay:
             self.last_snapshot = snap
             state = state_name(snap)
             now = self._clock()
+            rendered = self._rendered
             due = (
                 self._last_render is None
                 or state != self._last_state
+                or (rendered is not None and snap.unreachable_since != rendered.unreachable_since)
                 or snap.done
                 or now - self._last_render >= self.min_interval
             )

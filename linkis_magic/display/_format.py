@@ -433,11 +433,23 @@ def log_html(lines: Sequence[str], error_lines: Sequence[str] = ()) -> str:
     )
 
 
-def notices_html(notices: Sequence[str]) -> str:
-    """The notices of a job (gateway trouble the user should know about), one line each."""
-    if not notices:
+def unreachable_text(snap: JobSnapshot | None) -> str:
+    """``gateway unreachable since HH:MM:SS, retrying`` while the job's polls get no answer
+    ("" while the gateway answers)."""
+    since = None if snap is None else snap.unreachable_since
+    if since is None:
+        return ""
+    return f"gateway unreachable since {since:%H:%M:%S}, retrying"
+
+
+def notices_html(notices: Sequence[str], unreachable: str = "") -> str:
+    """The notices of a job (gateway trouble the user should know about), one line each;
+    ``unreachable`` (:func:`unreachable_text`) is a last line of its own."""
+    if not notices and not unreachable:
         return ""
     lines = "".join(f"<div>{esc(n)}</div>" for n in notices)
+    if unreachable:
+        lines += f'<div class="linkis-unreachable">{esc(unreachable)}</div>'
     return f'<div class="linkis-notices" style="color:{NOTICE_COLOUR};font-size:90%">{lines}</div>'
 
 

@@ -35,6 +35,7 @@ from linkis_magic.display._format import (
     state_name,
     status_line,
     summary_html,
+    unreachable_text,
 )
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ class WidgetDisplay(JobDisplay):
         self._show_resources(snap.resources)
         tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
         self.log.value = log_html(tail, snap.error_lines) if tail else ""
-        notices = notices_html(snap.notices)
+        notices = notices_html(snap.notices, unreachable_text(snap))
         if self.notice.value != notices:
             self.notice.value = notices
 

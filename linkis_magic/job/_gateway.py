@@ -24,6 +24,8 @@ class JobGateway(ResultSource, Protocol):
     creator: str
     #: whether the gateway answers progressWithResource (None until a job has asked)
     resource_progress: bool | None
+    #: seconds a job's wait rides out a gateway that cannot be reached
+    gateway_outage_timeout: float
 
     def submit_raw(self, body: Mapping[str, Any]) -> SubmitResult:
         """``entrance/submit``, sent once."""

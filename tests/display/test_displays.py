@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -272,6 +273,38 @@ class TestWidgetOutputs:
         assert last.update
         assert "application/vnd.jupyter.widget-view+json" in last.data
         assert last.data["text/plain"] == "Linkis job 17: Failed in 1.0s | boom"
+
+
+class TestUnreachableGateway:
+    """A gateway that stops answering is said once, at once, and cleared when it answers."""
+
+    SINCE = datetime(2026, 1, 2, 13, 4, 5).astimezone()
+
+    def test_text_says_it_once_and_when_it_is_back(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        clock = FakeClock()
+        d = TextDisplay(on_kill=None, clock=clock.now)
+        d.update(make_snap("Running", progress=0.3))
+        d.update(make_snap("Running", progress=0.3, unreachable_since=self.SINCE))
+        d.update(make_snap("Running", progress=0.3, unreachable_since=self.SINCE))
+        d.update(make_snap("Running", progress=0.3))
+        notes = [line for line in capsys.readouterr().out.splitlines() if "Note" in line]
+        assert notes == [
+            "  Note: gateway unreachable since 13:04:05, retrying",
+            "  Note: gateway answering again",
+        ]
+
+    def test_widget_notice_line_shows_and_clears_unthrottled(self) -> None:
+        clock = FakeClock()
+        d = WidgetDisplay(on_kill=None, clock=clock.now, schedule=Timers())
+        d.update(make_snap("Running", notices=["entrance offline"]))
+        d.update(make_snap("Running", notices=["entrance offline"], unreachable_since=self.SINCE))
+        assert "gateway unreachable since 13:04:05, retrying" in d.notice.value
+        assert "entrance offline" in d.notice.value
+        d.update(make_snap("Running", notices=["entrance offline"]))  # same instant: no throttle
+        assert "unreachable" not in d.notice.value
+        assert "entrance offline" in d.notice.value
 
 
 class TestTextDisplay:
