@@ -26,6 +26,7 @@ from linkis_magic._transport import (
     reason,
     save_download,
     sniff,
+    transport_error,
 )
 from linkis_magic._validate import (
     check_base_url,
@@ -45,7 +46,6 @@ from linkis_magic.errors import (
     GatewayError,
     MetadataUnavailable,
     ProtocolError,
-    TransportError,
 )
 from linkis_magic.protocol import (
     ENGINE_APPLICATION,
@@ -503,8 +503,10 @@ class LinkisClient:
             self.auth.touched()
             return save_download(head, chunks, dest)
         except requests.RequestException as exc:
-            raise TransportError(
-                f"the export download from {self.base_url} broke off: {reason(exc)}"
+            raise transport_error(
+                f"the export download from {self.base_url} broke off: "
+                f"{self._transport.redact(reason(exc))}",
+                exc,
             ) from exc
         finally:
             resp.close()

@@ -333,7 +333,8 @@ class Job:
                 )
             else:
                 again = "it has no taskID to re-attach to"
-            raise TransportError(
+            gave_up = type(exc) if isinstance(exc, TransportError) else TransportError
+            raise gave_up(
                 f"gave up on Linkis job {self._route.name}: the gateway has been unreachable "
                 f"for {poll.unreachable_for:.0f} s (gateway_outage_timeout is {outage:g} s); "
                 f"the job may still run there, {again}: {exc}"
