@@ -45,6 +45,7 @@ from linkis_magic.errors import (
     ConfigurationError,
     GatewayError,
     MetadataUnavailable,
+    NotLoggedInError,
     ProtocolError,
 )
 from linkis_magic.protocol import (
@@ -133,8 +134,9 @@ class LinkisClient:
             retries=retries,
             session=session,
         )
-        #: whether this gateway answers progressWithResource (None until a job asks it)
-        self.resource_progress: bool | None = None
+        # whether this gateway answers progressWithResource (None until asked): a wire quirk
+        # the client learns once and keeps to itself (see progress())
+        self._resource_progress: bool | None = None
         self.timeout = self._transport.timeout
         self.verify = self._transport.verify
         self.retries = self._transport.retries
@@ -279,11 +281,29 @@ class LinkisClient:
     def progress(self, exec_id: str, *, with_resources: bool = False) -> Progress:
         """``GET entrance/{execID}/progress``: overall fraction and per-stage task counts.
 
-        ``with_resources`` asks ``progressWithResource`` instead (Linkis 1.1.1+, §14.1): the
-        same, plus the job's YARN applications when it holds any.
+        ``with_resources`` asks ``progressWithResource`` (Linkis 1.1.1+, §14.1): the same, plus
+        the job's YARN applications when it holds any. A gateway without that route (HTTP
+        404/405, or a status-1 envelope before the route ever answered) is found out once per
+        client: that call and every later one use ``progress``, so a Progress comes back either
+        way.
         """
-        action = "progressWithResource" if with_resources else "progress"
-        env = self._transport.call("GET", self._exec_path(exec_id, action))
+        if with_resources and self._resource_progress is not False:
+            try:
+                env = self._transport.call("GET", self._exec_path(exec_id, "progressWithResource"))
+            except ProtocolError as exc:
+                if exc.http_status not in (404, 405):
+                    raise
+                self._resource_progress = False  # an older gateway: no such route
+            except NotLoggedInError:
+                raise
+            except GatewayError:
+                if self._resource_progress:  # it answered before: the job is the problem
+                    raise
+                self._resource_progress = False  # never answered it: treat as an older one
+            else:
+                self._resource_progress = True
+                return parse_progress(env.data)
+        env = self._transport.call("GET", self._exec_path(exec_id, "progress"))
         return parse_progress(env.data)
 
     def log(

@@ -170,8 +170,7 @@ class Job:
 
     def progress(self) -> Progress:
         """Ask for overall progress, the per-stage list and the job's YARN use."""
-        progress = self._route.progress() or self._route.progress()  # None: a probe, ask again
-        assert progress is not None
+        progress = self._route.progress()
         with self._lock:
             self._keep_progress(progress)
         return progress
@@ -394,11 +393,11 @@ class Job:
             progress_changed = self._final_progress(state)
         elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
             polled = self._poll_progress()
-            progress_changed = bool(polled)
+            progress_changed = polled
             with self._lock:
                 staged = bool(self._stages)
             age = now - self._started_mono if staged and self._started_mono is not None else None
-            aux.done("progress", now, polled is not False, age)  # None: ask again next tick
+            aux.done("progress", now, polled, age)
         else:
             progress_changed = False
         with self._lock:
@@ -406,17 +405,14 @@ class Job:
         noticed = len(self._route.notices) > notices
         return changed or new_lines > 0 or progress_changed or noticed, state
 
-    def _poll_progress(self) -> bool | None:
-        """Whether progress changed; None when this tick only probed the gateway (see
-        ``Route.progress``) and the next tick should ask again."""
+    def _poll_progress(self) -> bool:
+        """Whether progress changed (a gateway error counts as no change)."""
         old = (self._progress, self._stages, self._resources)
         self._progress_asked = True
         try:
             prog = self._route.progress()
         except GatewayError:
             return False
-        if prog is None:
-            return None
         with self._lock:
             self._keep_progress(prog)
         return (self._progress, self._stages, self._resources) != old
