@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -48,6 +48,7 @@ from linkis_magic.errors import (
     NotLoggedInError,
     ProtocolError,
 )
+from linkis_magic.job import SubmitRequest
 from linkis_magic.protocol import (
     ENGINE_APPLICATION,
     EXPORT_ERROR_PREFIX,
@@ -196,10 +197,12 @@ class LinkisClient:
         source: Mapping[str, Any] | None = None,
         labels: Mapping[str, Any] | None = None,
     ) -> _job.Job:
-        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on)."""
-        return _job.submit(
-            self,
-            code,
+        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on).
+
+        The keywords are the fields of :class:`~linkis_magic.job.SubmitRequest`.
+        """
+        request = SubmitRequest(
+            code=code,
             run_type=run_type,
             engine_type=engine_type,
             creator=creator,
@@ -210,6 +213,7 @@ class LinkisClient:
             source=source,
             labels=labels,
         )
+        return self.start(request)
 
     def execute(
         self,
@@ -226,9 +230,8 @@ class LinkisClient:
         labels: Mapping[str, Any] | None = None,
     ) -> _job.Job:
         """Submit with the 0.x ``entrance/execute`` body; ``engine_type`` may omit the version."""
-        return _job.execute(
-            self,
-            code,
+        request = SubmitRequest(
+            code=code,
             run_type=run_type,
             engine_type=engine_type,
             creator=creator,
@@ -239,6 +242,18 @@ class LinkisClient:
             source=source,
             labels=labels,
         )
+        return self.start(request, api="v0")
+
+    def start(self, request: SubmitRequest, *, api: Literal["v1", "v0"] = "v1") -> _job.Job:
+        """Submit a ready :class:`~linkis_magic.job.SubmitRequest` with the 1.x body (``v1``,
+        like ``submit``) or the 0.x body (``v0``, like ``execute``); returns a Job."""
+        if not isinstance(request, SubmitRequest):
+            raise ConfigurationError("start() needs a SubmitRequest; use submit(code, ...)")
+        if api == "v1":
+            return _job.submit(self, request)
+        if api == "v0":
+            return _job.execute(self, request)
+        raise ConfigurationError(f"api must be 'v1' or 'v0', got {api!r}")
 
     def job(self, task_id: int) -> _job.Job:
         """Re-attach to an earlier task by taskID (execID recovered from jobhistory)."""

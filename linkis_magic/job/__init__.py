@@ -11,7 +11,14 @@ from linkis_magic.job._clock import SYSTEM_CLOCK, Clock, SystemClock
 from linkis_magic.job._gateway import JobGateway
 from linkis_magic.job._job import GATEWAY_OUTAGE_TIMEOUT, Job
 from linkis_magic.job._snapshot import JobSnapshot
-from linkis_magic.job._submit import attach, execute, execute_body, submit, submit_body
+from linkis_magic.job._submit import (
+    SubmitRequest,
+    attach,
+    execute,
+    execute_body,
+    submit,
+    submit_body,
+)
 
 __all__ = [
     "GATEWAY_OUTAGE_TIMEOUT",
@@ -20,6 +27,7 @@ __all__ = [
     "Job",
     "JobGateway",
     "JobSnapshot",
+    "SubmitRequest",
     "SystemClock",
     "attach",
     "execute",
