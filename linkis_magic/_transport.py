@@ -41,7 +41,13 @@ from linkis_magic.errors import (
     TransportError,
     TransportTimeout,
 )
-from linkis_magic.protocol import Envelope, parse_envelope, raise_for_envelope, redact
+from linkis_magic.protocol import (
+    API_PREFIX,
+    Envelope,
+    parse_envelope,
+    raise_for_envelope,
+    redact,
+)
 
 __all__ = [
     "API_PREFIX",
@@ -57,8 +63,6 @@ __all__ = [
 
 logger = logging.getLogger("linkis_magic.client")
 
-#: Every REST path lives under this prefix on the gateway (docs/linkis-protocol.md §1.1).
-API_PREFIX = "/api/rest_j/v1/"
 _RETRY_STATUSES = (502, 503, 504)
 _REASON_CHARS = 300
 

@@ -17,8 +17,8 @@ import pytest
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import ConfigurationError, ProtocolError, RequestFailedError
 from linkis_magic.job import Job, SubmitRequest
-from linkis_magic.protocol import JobStatus, result_index
-from tests.support.double import EXEC_ID, LinkisDouble, Reply, envelope
+from linkis_magic.protocol import API_PREFIX, JobStatus, result_index
+from tests.support.double import ALICE_TOKEN, EXEC_ID, LinkisDouble, Reply, envelope
 
 ROOT = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1234"
 TASK = {
@@ -207,6 +207,15 @@ class TestEntrance:
         (req,) = gw.calls("GET")
         assert req.raw_path == f"/api/rest_j/v1/entrance/{EXEC_ID}/status"
         assert "%3A" not in req.raw_path
+
+    @pytest.mark.parametrize("pasted", ["/api/rest_j/v1", "/api/rest_j/v1/"])
+    def test_a_pasted_api_prefix_is_sent_once(self, gw: LinkisDouble, pasted: str) -> None:
+        """The URL check and the transport share one prefix: a URL copied with it still works."""
+        gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Running", "execID": EXEC_ID})
+        with LinkisClient(gw.url + pasted, user="alice", token=ALICE_TOKEN) as client:
+            client.status(EXEC_ID)
+        (req,) = gw.calls("GET")
+        assert req.raw_path == f"{API_PREFIX}entrance/{EXEC_ID}/status"
 
     def test_status_and_kill_pass_task_id(
         self, gw: LinkisDouble, token_client: LinkisClient

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from linkis_magic.display._format import state_name, summary_text
+from linkis_magic.display._format import summary_text
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
+    from linkis_magic.protocol import JobStatus
     from linkis_magic.results import ResultSet
 
 
@@ -56,7 +57,7 @@ class JobDisplay:
         self._rendered: JobSnapshot | None = None
         self._lock = threading.RLock()
         self._last_render: float | None = None
-        self._last_state: str | None = None
+        self._last_state: JobStatus | None = None
         self.last_snapshot: JobSnapshot | None = None
         self.renders = 0
         self.finished = False
@@ -70,7 +71,7 @@ class JobDisplay:
             if self.finished:
                 return
             self.last_snapshot = snap
-            state = state_name(snap)
+            state = snap.state
             now = self._clock()
             rendered = self._rendered
             due = (
@@ -100,7 +101,7 @@ class JobDisplay:
 
     def _draw(self, snap: JobSnapshot, now: float) -> None:
         self._last_render = now
-        self._last_state = state_name(snap)
+        self._last_state = snap.state
         self._rendered = snap
         self.renders += 1
         self._render(snap)

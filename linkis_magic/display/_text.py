@@ -13,7 +13,6 @@ from linkis_magic.display._format import (
     percent,
     resource_lines,
     stage_short,
-    state_name,
     status_line,
     unreachable_text,
 )
@@ -77,7 +76,7 @@ class TextDisplay(JobDisplay):
         if snap.done:
             return  # finish() prints the summary instead
         # Only print when something besides the clock moved.
-        key = (state_name(snap), percent(snap.progress), tuple(map(stage_short, snap.stages)))
+        key = (snap.state, percent(snap.progress), tuple(map(stage_short, snap.stages)))
         if key == self._last_key:
             return
         self._last_key = key
