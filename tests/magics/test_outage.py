@@ -56,7 +56,7 @@ class TestCellWhenTheGatewayIsGone:
             finally:
                 finish.touch()
                 cutter.join(60)
-            task_id = magics.last_run.job.task_id
+            task_id = magics.session.last_run.job.task_id
             assert f"%linkis attach {task_id}" in str(info.value)
             assert "gateway_outage_timeout is 2 s" in str(info.value)
             assert "gateway unreachable since" in capsys.readouterr().out

@@ -113,11 +113,11 @@ class TestUsageErrors:
         assert "gateway_outage_timeout must be a positive number" in caplog.text
         assert magics.gateway_outage_timeout is None
         shell.run_cell("%config LinkisMagics.gateway_outage_timeout = 2.5")
-        settings = magics.settings()
+        settings = magics.session.settings()
         assert settings.origin("gateway_outage_timeout") == (
             "%config LinkisMagics.gateway_outage_timeout"
         )
-        assert magics.client(settings).gateway_outage_timeout == 2.5
+        assert magics.session.client(settings).gateway_outage_timeout == 2.5
 
     def test_help_prints_usage_and_sends_nothing(
         self, shell: Any, magics: Any, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
