@@ -20,10 +20,20 @@ _EXPORTS: dict[str, str] = {
     "LinkisClient": "linkis_magic.client",
     "Job": "linkis_magic.job",
     "JobSnapshot": "linkis_magic.job",
+    "SubmitRequest": "linkis_magic.job",
+    "JobGateway": "linkis_magic.job",
+    "Clock": "linkis_magic.job",
     "ResultSet": "linkis_magic.results",
-    "load_results": "linkis_magic.results",
+    "ExportSummary": "linkis_magic.results",
+    "ExportedFile": "linkis_magic.results",
+    "BinaryWriter": "linkis_magic.results",
     "Settings": "linkis_magic.config",
+    # authentication schemes (LinkisClient(auth=...))
     "Secret": "linkis_magic.auth",
+    "Auth": "linkis_magic.auth",
+    "NoAuth": "linkis_magic.auth",
+    "TokenAuth": "linkis_magic.auth",
+    "PasswordAuth": "linkis_magic.auth",
     # protocol records
     "JobStatus": "linkis_magic.protocol",
     "Progress": "linkis_magic.protocol",
@@ -31,13 +41,22 @@ _EXPORTS: dict[str, str] = {
     "LogChunk": "linkis_magic.protocol",
     "TaskInfo": "linkis_magic.protocol",
     "TaskPage": "linkis_magic.protocol",
+    "SubmitResult": "linkis_magic.protocol",
     "Column": "linkis_magic.protocol",
     "TableInfo": "linkis_magic.protocol",
     "ColumnInfo": "linkis_magic.protocol",
+    "DirEntry": "linkis_magic.protocol",
+    "FileInfo": "linkis_magic.protocol",
+    "FilePage": "linkis_magic.protocol",
+    "EngineInfo": "linkis_magic.protocol",
+    "Resources": "linkis_magic.protocol",
+    "YarnApp": "linkis_magic.protocol",
     # exceptions
     "LinkisError": "linkis_magic.errors",
     "ConfigurationError": "linkis_magic.errors",
     "TransportError": "linkis_magic.errors",
+    "TransportTimeout": "linkis_magic.errors",
+    "ConnectionFailed": "linkis_magic.errors",
     "ProtocolError": "linkis_magic.errors",
     "GatewayError": "linkis_magic.errors",
     "NotLoggedInError": "linkis_magic.errors",
@@ -60,11 +79,12 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__", "load_ipython_extension", "unload_ipython_extension"])
 
 if _typing.TYPE_CHECKING:
-    from linkis_magic.auth import Secret
+    from linkis_magic.auth import Auth, NoAuth, PasswordAuth, Secret, TokenAuth
     from linkis_magic.client import LinkisClient
     from linkis_magic.config import Settings
     from linkis_magic.errors import (
         ConfigurationError,
+        ConnectionFailed,
         GatewayError,
         JobCancelled,
         JobError,
@@ -79,22 +99,30 @@ if _typing.TYPE_CHECKING:
         ProtocolError,
         RequestFailedError,
         TransportError,
+        TransportTimeout,
         ValidationFailedError,
     )
-    from linkis_magic.job import Job, JobSnapshot
+    from linkis_magic.job import Clock, Job, JobGateway, JobSnapshot, SubmitRequest
     from linkis_magic.magics import LinkisInterrupted, LinkisMagics
     from linkis_magic.protocol import (
         Column,
         ColumnInfo,
+        DirEntry,
+        EngineInfo,
+        FileInfo,
+        FilePage,
         JobStatus,
         LogChunk,
         Progress,
+        Resources,
         StageProgress,
+        SubmitResult,
         TableInfo,
         TaskInfo,
         TaskPage,
+        YarnApp,
     )
-    from linkis_magic.results import ResultSet, load_results
+    from linkis_magic.results import BinaryWriter, ExportedFile, ExportSummary, ResultSet
 
 
 def __getattr__(name: str) -> _typing.Any:

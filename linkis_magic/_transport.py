@@ -29,11 +29,25 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
 from linkis_magic._validate import check_int, check_timeout, check_verify
-from linkis_magic.errors import ConfigurationError, ProtocolError, TransportError
-from linkis_magic.protocol import Envelope, parse_envelope, raise_for_envelope, redact
+from linkis_magic.errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    ProtocolError,
+    TransportError,
+    TransportTimeout,
+)
+from linkis_magic.protocol import (
+    API_PREFIX,
+    Envelope,
+    parse_envelope,
+    raise_for_envelope,
+    redact,
+)
 
 __all__ = [
     "API_PREFIX",
@@ -44,12 +58,11 @@ __all__ = [
     "aside",
     "save_download",
     "sniff",
+    "transport_error",
 ]
 
 logger = logging.getLogger("linkis_magic.client")
 
-#: Every REST path lives under this prefix on the gateway (docs/linkis-protocol.md §1.1).
-API_PREFIX = "/api/rest_j/v1/"
 _RETRY_STATUSES = (502, 503, 504)
 _REASON_CHARS = 300
 
@@ -118,14 +131,37 @@ def _mount(session: requests.Session, retry: Retry) -> requests.Session:
     return session
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, also when requests reports it as a ConnectionError: once the mounted Retry
+    gives up on a read timeout, urllib3 raises MaxRetryError(reason=ReadTimeoutError) and
+    requests wraps that as ConnectionError, not Timeout. (urllib3's NewConnectionError, a
+    refused connection, derives from its ConnectTimeoutError: not a timeout here.)"""
+    if isinstance(exc, requests.Timeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, Urllib3Timeout) and not isinstance(cause, NewConnectionError)
+
+
 def reason(exc: BaseException) -> str:
     """A short cause for a transport failure (the exception's class and text)."""
-    if isinstance(exc, requests.Timeout):
+    if _timed_out(exc):
         return f"timed out ({type(exc).__name__})"
     text = str(exc)
     if len(text) > _REASON_CHARS:
         text = text[:_REASON_CHARS] + "…"
     return f"{type(exc).__name__}: {text}"
+
+
+def transport_error(message: str, exc: requests.RequestException) -> TransportError:
+    """The one translation of a ``requests`` failure: the TransportError subclass for its
+    kind, so callers tell a timeout from a refused connection by type, not by message."""
+    if _timed_out(exc):  # before ConnectionError: ConnectTimeout is both
+        return TransportTimeout(message)
+    if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return ConnectionFailed(message)
+    return TransportError(message)
 
 
 class Transport:
@@ -209,9 +245,10 @@ class Transport:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise TransportError(
+            raise transport_error(
                 f"could not talk to the Linkis gateway at {self.base_url} "
-                f"({method} {API_PREFIX}{path}): {self.redact(reason(exc))}"
+                f"({method} {API_PREFIX}{path}): {self.redact(reason(exc))}",
+                exc,
             ) from exc
 
     def redact(self, text: str) -> str:

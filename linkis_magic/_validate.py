@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from linkis_magic.errors import ConfigurationError
+from linkis_magic.protocol import API_PREFIX
 
 __all__ = [
     "DISPLAY_SETTINGS",
@@ -77,7 +78,7 @@ ENGINE_EXAMPLES: dict[str, str] = {
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _URL = re.compile(r"^https?://[^/\s]+")
-_API_PREFIX = "/api/rest_j/v1"
+_API_PREFIX = API_PREFIX.rstrip("/")  # what a pasted gateway URL may end with
 _CREATOR = re.compile(r"^[A-Za-z0-9_.]+$")
 _RUN_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ENGINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -26,6 +26,7 @@ from linkis_magic._transport import (
     reason,
     save_download,
     sniff,
+    transport_error,
 )
 from linkis_magic._validate import (
     check_base_url,
@@ -36,6 +37,7 @@ from linkis_magic._validate import (
     check_int,
     check_name,
     check_path,
+    check_seconds,
     check_task_id,
 )
 from linkis_magic.auth import Auth, Secret, make_auth
@@ -43,9 +45,10 @@ from linkis_magic.errors import (
     ConfigurationError,
     GatewayError,
     MetadataUnavailable,
+    NotLoggedInError,
     ProtocolError,
-    TransportError,
 )
+from linkis_magic.job import SubmitRequest
 from linkis_magic.protocol import (
     ENGINE_APPLICATION,
     EXPORT_ERROR_PREFIX,
@@ -94,6 +97,8 @@ class LinkisClient:
     ``verify`` is True (check TLS certificates), False, or a CA bundle path. ``timeout`` is a
     ``(connect, read)`` pair in seconds (or one number for both); it is always finite.
     ``auth`` takes a ready scheme from :mod:`linkis_magic.auth` instead of password/token.
+    ``gateway_outage_timeout`` (seconds, default 300) is how long a job's ``wait()`` rides out
+    a gateway that cannot be reached (a gateway or entrance restart) before giving up.
     """
 
     def __init__(
@@ -109,6 +114,7 @@ class LinkisClient:
         verify: bool | str = True,
         retries: int = 3,
         session: requests.Session | None = None,
+        gateway_outage_timeout: float = _job.GATEWAY_OUTAGE_TIMEOUT,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.user = check_credentials(user, password, token)
@@ -118,6 +124,9 @@ class LinkisClient:
             raise ConfigurationError("give either auth= or password=/token=, not both")
         self.auth = auth
         self.creator = check_creator(creator)
+        self.gateway_outage_timeout = check_seconds(
+            gateway_outage_timeout, "gateway_outage_timeout"
+        )
         self._transport = Transport(
             self.base_url,
             auth=auth,
@@ -126,8 +135,9 @@ class LinkisClient:
             retries=retries,
             session=session,
         )
-        #: whether this gateway answers progressWithResource (None until a job asks it)
-        self.resource_progress: bool | None = None
+        # whether this gateway answers progressWithResource (None until asked): a wire quirk
+        # the client learns once and keeps to itself (see progress())
+        self._resource_progress: bool | None = None
         self.timeout = self._transport.timeout
         self.verify = self._transport.verify
         self.retries = self._transport.retries
@@ -187,10 +197,12 @@ class LinkisClient:
         source: Mapping[str, Any] | None = None,
         labels: Mapping[str, Any] | None = None,
     ) -> _job.Job:
-        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on)."""
-        return _job.submit(
-            self,
-            code,
+        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on).
+
+        The keywords are the fields of :class:`~linkis_magic.job.SubmitRequest`.
+        """
+        request = SubmitRequest(
+            code=code,
             run_type=run_type,
             engine_type=engine_type,
             creator=creator,
@@ -201,6 +213,7 @@ class LinkisClient:
             source=source,
             labels=labels,
         )
+        return self.start(request)
 
     def execute(
         self,
@@ -217,9 +230,8 @@ class LinkisClient:
         labels: Mapping[str, Any] | None = None,
     ) -> _job.Job:
         """Submit with the 0.x ``entrance/execute`` body; ``engine_type`` may omit the version."""
-        return _job.execute(
-            self,
-            code,
+        request = SubmitRequest(
+            code=code,
             run_type=run_type,
             engine_type=engine_type,
             creator=creator,
@@ -230,6 +242,18 @@ class LinkisClient:
             source=source,
             labels=labels,
         )
+        return self.start(request, api="v0")
+
+    def start(self, request: SubmitRequest, *, api: Literal["v1", "v0"] = "v1") -> _job.Job:
+        """Submit a ready :class:`~linkis_magic.job.SubmitRequest` with the 1.x body (``v1``,
+        like ``submit``) or the 0.x body (``v0``, like ``execute``); returns a Job."""
+        if not isinstance(request, SubmitRequest):
+            raise ConfigurationError("start() needs a SubmitRequest; use submit(code, ...)")
+        if api == "v1":
+            return _job.submit(self, request)
+        if api == "v0":
+            return _job.execute(self, request)
+        raise ConfigurationError(f"api must be 'v1' or 'v0', got {api!r}")
 
     def job(self, task_id: int) -> _job.Job:
         """Re-attach to an earlier task by taskID (execID recovered from jobhistory)."""
@@ -272,11 +296,29 @@ class LinkisClient:
     def progress(self, exec_id: str, *, with_resources: bool = False) -> Progress:
         """``GET entrance/{execID}/progress``: overall fraction and per-stage task counts.
 
-        ``with_resources`` asks ``progressWithResource`` instead (Linkis 1.1.1+, §14.1): the
-        same, plus the job's YARN applications when it holds any.
+        ``with_resources`` asks ``progressWithResource`` (Linkis 1.1.1+, §14.1): the same, plus
+        the job's YARN applications when it holds any. A gateway without that route (HTTP
+        404/405, or a status-1 envelope before the route ever answered) is found out once per
+        client: that call and every later one use ``progress``, so a Progress comes back either
+        way.
         """
-        action = "progressWithResource" if with_resources else "progress"
-        env = self._transport.call("GET", self._exec_path(exec_id, action))
+        if with_resources and self._resource_progress is not False:
+            try:
+                env = self._transport.call("GET", self._exec_path(exec_id, "progressWithResource"))
+            except ProtocolError as exc:
+                if exc.http_status not in (404, 405):
+                    raise
+                self._resource_progress = False  # an older gateway: no such route
+            except NotLoggedInError:
+                raise
+            except GatewayError:
+                if self._resource_progress:  # it answered before: the job is the problem
+                    raise
+                self._resource_progress = False  # never answered it: treat as an older one
+            else:
+                self._resource_progress = True
+                return parse_progress(env.data)
+        env = self._transport.call("GET", self._exec_path(exec_id, "progress"))
         return parse_progress(env.data)
 
     def log(
@@ -496,8 +538,10 @@ class LinkisClient:
             self.auth.touched()
             return save_download(head, chunks, dest)
         except requests.RequestException as exc:
-            raise TransportError(
-                f"the export download from {self.base_url} broke off: {reason(exc)}"
+            raise transport_error(
+                f"the export download from {self.base_url} broke off: "
+                f"{self._transport.redact(reason(exc))}",
+                exc,
             ) from exc
         finally:
             resp.close()

@@ -34,6 +34,7 @@ from linkis_magic._validate import (
 )
 from linkis_magic.auth import AuthKind, Secret, kind_of
 from linkis_magic.errors import ConfigurationError
+from linkis_magic.job import GATEWAY_OUTAGE_TIMEOUT
 
 __all__ = ["DEFAULT_CREATOR", "DEFAULT_ENGINE", "ENV_VARS", "RUN_TYPE_ENGINES", "Settings"]
 
@@ -59,6 +60,7 @@ ENV_VARS: dict[str, str] = {
     "LINKIS_CREATOR": "creator",
     "LINKIS_DISPLAY": "display",
     "LINKIS_VERIFY": "verify",
+    "LINKIS_GATEWAY_OUTAGE_TIMEOUT": "gateway_outage_timeout",
 }
 
 _SECRET_FIELDS = frozenset({"password", "token"})
@@ -67,6 +69,13 @@ DEFAULT_ORIGIN = "default"
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {text!r}") from None
 
 
 @dataclass(frozen=True, repr=False)
@@ -87,6 +96,7 @@ class Settings:
     verify: bool | str = True
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
+    gateway_outage_timeout: float = GATEWAY_OUTAGE_TIMEOUT
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -105,8 +115,11 @@ class Settings:
         put("creator", check_creator(_strip(self.creator)))
         put("display", check_display(self.display))
         put("verify", check_verify(self.verify, exists=False))
-        for name in ("connect_timeout", "read_timeout"):
-            put(name, check_seconds(getattr(self, name), name))
+        for name in ("connect_timeout", "read_timeout", "gateway_outage_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # from the environment
+                value = _number(value, name)
+            put(name, check_seconds(value, name))
         put("origins", dict(self.origins))
 
     @classmethod
@@ -168,6 +181,7 @@ class Settings:
             "creator": self.creator,
             "timeout": (self.connect_timeout, self.read_timeout),
             "verify": self.verify,
+            "gateway_outage_timeout": self.gateway_outage_timeout,
         }
 
     def fingerprint(self) -> str:

@@ -5,6 +5,8 @@ Our exception hierarchy::
     LinkisError                   base of everything we raise
     ├── ConfigurationError        bad settings, client arguments or magic options; nothing was sent
     ├── TransportError            could not talk to the gateway (connect, reset, timeout, TLS)
+    │   ├── TransportTimeout      no connection or no reply within the timeout
+    │   └── ConnectionFailed      connection refused, reset or broken off, DNS or TLS failure
     ├── MetadataUnavailable       the gateway has no Hive metadata service (routes missing or
     │                             unroutable); schema browsing and completion do without it
     ├── ProtocolError             the reply is not a Linkis envelope or has an unexpected shape
@@ -36,6 +38,7 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "ConnectionFailed",
     "GatewayError",
     "JobCancelled",
     "JobError",
@@ -50,6 +53,7 @@ __all__ = [
     "ProtocolError",
     "RequestFailedError",
     "TransportError",
+    "TransportTimeout",
     "ValidationFailedError",
 ]
 
@@ -77,6 +81,14 @@ class ConfigurationError(LinkisError):
 
 class TransportError(LinkisError):
     """Raised when the gateway could not be reached or the connection broke mid-request."""
+
+
+class TransportTimeout(TransportError):
+    """Raised when connecting or waiting for the reply took longer than the timeout."""
+
+
+class ConnectionFailed(TransportError):
+    """Raised when the connection was refused, reset or broke off, or DNS or TLS failed."""
 
 
 class MetadataUnavailable(LinkisError):

@@ -5,17 +5,20 @@ Section numbers (§) refer to docs/linkis-protocol.md.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import io
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import ConfigurationError, ProtocolError, RequestFailedError
-from linkis_magic.job import Job
-from linkis_magic.protocol import JobStatus, result_index
-from tests.support.double import EXEC_ID, LinkisDouble, Reply, envelope
+from linkis_magic.job import Job, SubmitRequest
+from linkis_magic.protocol import API_PREFIX, JobStatus, result_index
+from tests.support.double import ALICE_TOKEN, EXEC_ID, LinkisDouble, Reply, envelope
 
 ROOT = "hdfs:///tmp/linkis/result/2024-01-01/IDE/alice/1234"
 TASK = {
@@ -113,6 +116,34 @@ class TestSubmit:
         body = gw.calls("POST", "entrance/execute")[0].json()
         assert body["labels"] == {"engineType": "spark-2.4.3"}
 
+    @pytest.mark.parametrize("method", [LinkisClient.submit, LinkisClient.execute])
+    def test_keywords_are_the_request_record(self, method: Any) -> None:
+        """submit/execute take exactly SubmitRequest's fields, with the same defaults."""
+        params = list(inspect.signature(method).parameters.values())[1:]  # after self
+        record = {f.name: f for f in dataclasses.fields(SubmitRequest)}
+        assert [p.name for p in params] == list(record)
+        for p in params[1:]:
+            default = record[p.name].default
+            expected = inspect.Parameter.empty if default is dataclasses.MISSING else default
+            assert p.default == expected, p.name
+
+    def test_start_sends_a_ready_request(
+        self, gw: LinkisDouble, token_client: LinkisClient
+    ) -> None:
+        gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": 3})
+        gw.on("POST", "entrance/execute", {"execID": EXEC_ID, "taskID": 4})
+        request = SubmitRequest(code="select 1", engine_type="spark-2.4.3", creator="nb")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            request.code = "drop table t"  # type: ignore[misc]
+        assert token_client.start(request).task_id == 3
+        assert token_client.start(request, api="v0").task_id == 4
+        assert gw.calls("POST", "entrance/submit")[0].json()["labels"]["userCreator"] == "alice-nb"
+        assert gw.calls("POST", "entrance/execute")[0].json()["requestApplicationName"] == "nb"
+        with pytest.raises(ConfigurationError, match="api must be"):
+            token_client.start(request, api="v2")  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match="needs a SubmitRequest"):
+            token_client.start({"code": "select 1"})  # type: ignore[arg-type]
+
     def test_raw_bodies_are_sent_unchanged(
         self, gw: LinkisDouble, token_client: LinkisClient
     ) -> None:
@@ -176,6 +207,15 @@ class TestEntrance:
         (req,) = gw.calls("GET")
         assert req.raw_path == f"/api/rest_j/v1/entrance/{EXEC_ID}/status"
         assert "%3A" not in req.raw_path
+
+    @pytest.mark.parametrize("pasted", ["/api/rest_j/v1", "/api/rest_j/v1/"])
+    def test_a_pasted_api_prefix_is_sent_once(self, gw: LinkisDouble, pasted: str) -> None:
+        """The URL check and the transport share one prefix: a URL copied with it still works."""
+        gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Running", "execID": EXEC_ID})
+        with LinkisClient(gw.url + pasted, user="alice", token=ALICE_TOKEN) as client:
+            client.status(EXEC_ID)
+        (req,) = gw.calls("GET")
+        assert req.raw_path == f"{API_PREFIX}entrance/{EXEC_ID}/status"
 
     def test_status_and_kill_pass_task_id(
         self, gw: LinkisDouble, token_client: LinkisClient

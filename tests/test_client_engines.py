@@ -12,10 +12,11 @@ import pytest
 from linkis_magic.client import LinkisClient
 from linkis_magic.errors import RequestFailedError
 from linkis_magic.protocol import YarnApp
-from tests.support.double import EXEC_ID, LinkisDouble, envelope, error
+from tests.support.double import EXEC_ID, LinkisDouble, Reply, envelope, error
 from tests.support.scripts import engine_node, yarn_progress
 
 WITH_RESOURCE = f"entrance/{EXEC_ID}/progressWithResource"
+PROGRESS = f"entrance/{EXEC_ID}/progress"
 
 
 class TestProgressWithResource:
@@ -38,6 +39,31 @@ class TestProgressWithResource:
         assert client.progress(EXEC_ID, with_resources=True).resources is None
         gw.on("GET", WITH_RESOURCE, {**yarn_progress(), "yarnMetrics": {"yarnResource": []}})
         assert client.progress(EXEC_ID, with_resources=True).resources is None  # 1.1.1-1.1.2
+
+    @pytest.mark.parametrize(
+        "answer",
+        [Reply.text("Not Found", status=404), error("no such route")],
+        ids=["404", "status-1"],
+    )
+    def test_older_gateway_still_gives_progress(
+        self, gw: LinkisDouble, client: LinkisClient, answer: Reply
+    ) -> None:
+        """The client finds out once that the route is missing; every call returns a Progress."""
+        gw.on("GET", WITH_RESOURCE, answer)
+        gw.on("GET", PROGRESS, {"progress": 0.5, "progressInfo": [], "execID": EXEC_ID})
+        for _ in range(3):
+            assert client.progress(EXEC_ID, with_resources=True).progress == 0.5
+        assert len(gw.calls("GET", WITH_RESOURCE)) == 1
+        assert len(gw.calls("GET", PROGRESS)) == 3
+
+    def test_job_error_after_the_route_answered_is_raised(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        """Once the route has answered, a status-1 reply is about the job, not the gateway."""
+        gw.on("GET", WITH_RESOURCE, yarn_progress(), error("no such job"))
+        client.progress(EXEC_ID, with_resources=True)
+        with pytest.raises(RequestFailedError, match="no such job"):
+            client.progress(EXEC_ID, with_resources=True)
 
 
 class TestEngines:

@@ -57,6 +57,18 @@ class TestSettings:
             Settings().merged(**{field: value})
         assert needle in str(info.value)
 
+    def test_gateway_outage_timeout_from_env_to_client(self) -> None:
+        """$LINKIS_GATEWAY_OUTAGE_TIMEOUT is read as seconds, kept with its origin and passed
+        to the client; a value that is no number says so."""
+        assert Settings.from_env({}).gateway_outage_timeout == 300
+        s = Settings.from_env({"LINKIS_GATEWAY_OUTAGE_TIMEOUT": " 45 "})
+        assert s.gateway_outage_timeout == 45.0
+        assert s.origin("gateway_outage_timeout") == "$LINKIS_GATEWAY_OUTAGE_TIMEOUT"
+        assert s.client_kwargs()["gateway_outage_timeout"] == 45.0
+        for raw in ("soon", "0", "-3"):
+            with pytest.raises(ConfigurationError, match="gateway_outage_timeout must be"):
+                Settings.from_env({"LINKIS_GATEWAY_OUTAGE_TIMEOUT": raw})
+
     def test_unknown_setting(self) -> None:
         with pytest.raises(ConfigurationError, match="unknown setting"):
             Settings().merged(colour="red")

@@ -10,7 +10,13 @@ import threading
 import pytest
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.errors import ConfigurationError, ProtocolError, TransportError
+from linkis_magic.errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    ProtocolError,
+    TransportError,
+    TransportTimeout,
+)
 from linkis_magic.protocol import JobStatus
 from tests.support.double import ALICE_TOKEN, EXEC_ID, LinkisDouble, Reply, envelope
 
@@ -59,7 +65,7 @@ class TestRetries:
     def test_kill_never_resent_after_a_reset(self, gw: LinkisDouble) -> None:
         kill = f"entrance/{EXEC_ID}/kill"
         gw.on("GET", kill, Reply.connection_reset(), envelope(message="killed"))
-        with _client(gw, retries=3) as client, pytest.raises(TransportError):
+        with _client(gw, retries=3) as client, pytest.raises(ConnectionFailed):
             client.kill(EXEC_ID, task_id=1)
         assert len(gw.calls("GET", kill)) == 1
 
@@ -72,7 +78,7 @@ class TestTransportErrors:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         client = LinkisClient(f"http://127.0.0.1:{port}", user="alice", token=TOKEN, retries=0)
-        with client, pytest.raises(TransportError, match=f"127.0.0.1:{port}") as info:
+        with client, pytest.raises(ConnectionFailed, match=f"127.0.0.1:{port}") as info:
             client.status(EXEC_ID)
         assert isinstance(info.value.__cause__, Exception)
         assert TOKEN not in str(info.value)
@@ -87,7 +93,7 @@ class TestTransportErrors:
         gw.on("GET", STATUS, slow)
         client = _client(gw, retries=0, timeout=(2.0, 0.2))
         try:
-            with pytest.raises(TransportError, match="timed out"):
+            with pytest.raises(TransportTimeout, match="timed out"):
                 client.status(EXEC_ID)
         finally:
             release.set()

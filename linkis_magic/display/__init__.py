@@ -15,7 +15,6 @@ what ``-o`` binds for several table result sets: a list that displays as titled 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from typing import Any, Literal
@@ -41,7 +40,6 @@ from linkis_magic.display._widget import WidgetDisplay
 from linkis_magic.errors import ConfigurationError
 
 __all__ = [
-    "DISPLAY_ENV_VAR",
     "LOG_TAIL_LINES",
     "DisplayKind",
     "Frontend",
@@ -64,9 +62,6 @@ __all__ = [
     "summary_text",
 ]
 
-DISPLAY_ENV_VAR = "LINKIS_DISPLAY"
-"""Environment variable forcing the display: ``widget``, ``text`` or ``auto`` (the default)."""
-
 Frontend = Literal["widget", "text"]
 """What the frontend can draw."""
 
@@ -74,23 +69,21 @@ DisplayKind = Literal["widget", "text", "none"]
 """The display a job gets (``none`` for ``-q``)."""
 
 
-def frontend_mode(shell: Any = None, override: str | None = None) -> Frontend:
+def frontend_mode(shell: Any = None, display: str | None = None) -> Frontend:
     """Decide between the widget and the text display.
 
-    ``override`` (a magic option) wins, then ``$LINKIS_DISPLAY``; ``auto`` means: widgets only
-    inside an ipykernel (``ZMQInteractiveShell``) with ipywidgets importable, the same test as
-    ``tqdm.autonotebook``. Terminal IPython and plain Python get text. ``jupyter console`` is a
-    kernel that cannot draw widgets and cannot be told apart from the kernel side: its users set
-    ``LINKIS_DISPLAY=text`` (the widget's text repr is still a readable status line).
+    ``display`` is the display setting (``Settings.display``: a magic option, ``%config``
+    or ``$LINKIS_DISPLAY``, resolved there and nowhere else): ``widget`` or ``text`` is taken
+    as is; ``auto`` (or None) means widgets only inside an ipykernel (``ZMQInteractiveShell``)
+    with ipywidgets importable, the same test as ``tqdm.autonotebook``. Terminal IPython and
+    plain Python get text. ``jupyter console`` is a kernel that cannot draw widgets and cannot
+    be told apart from the kernel side: its users set ``LINKIS_DISPLAY=text`` (the widget's
+    text repr is still a readable status line).
     """
-    sources = (("display", override), (DISPLAY_ENV_VAR, os.environ.get(DISPLAY_ENV_VAR)))
-    for name, raw in sources:
-        if raw is None or not raw.strip():
-            continue
-        choice = check_display(raw, name)
+    if display is not None and display.strip():
+        choice = check_display(display)
         if choice == "widget" or choice == "text":
             return choice
-        break  # "auto" (or "none", which the caller handles): decide from the frontend
     return "widget" if _widgets_usable(shell) else "text"
 
 

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from linkis_magic.display._format import state_name, summary_text
+from linkis_magic.display._format import summary_text
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
+    from linkis_magic.protocol import JobStatus
     from linkis_magic.results import ResultSet
 
 
@@ -25,10 +26,11 @@ class JobDisplay:
     """Base display: shows nothing, knows the summary and the throttling rule.
 
     ``update`` may be called from the poll thread at every tick; subclasses render at most
-    once per ``min_interval`` seconds except for state changes and the final snapshot, which
-    are always rendered. A snapshot skipped by the throttle is drawn later by a deferred
-    flush (``trailing``), because ``Job.wait`` only reports changes: without it a job that
-    stalls right after a skipped tick would keep showing stale progress. ``clock`` and
+    once per ``min_interval`` seconds except for state changes, a gateway that stops or starts
+    answering and the final snapshot, which are always rendered. A snapshot skipped by the
+    throttle is drawn later by a deferred flush (``trailing``), because ``Job.wait`` only
+    reports changes: without it a job that stalls right after a skipped tick would keep
+    showing stale progress. ``clock`` and
     ``schedule`` (``schedule(delay, fn)``, a daemon ``threading.Timer`` by default) are
     injectable so tests need no sleeping.
     """
@@ -55,7 +57,7 @@ class JobDisplay:
         self._rendered: JobSnapshot | None = None
         self._lock = threading.RLock()
         self._last_render: float | None = None
-        self._last_state: str | None = None
+        self._last_state: JobStatus | None = None
         self.last_snapshot: JobSnapshot | None = None
         self.renders = 0
         self.finished = False
@@ -69,11 +71,13 @@ class JobDisplay:
             if self.finished:
                 return
             self.last_snapshot = snap
-            state = state_name(snap)
+            state = snap.state
             now = self._clock()
+            rendered = self._rendered
             due = (
                 self._last_render is None
                 or state != self._last_state
+                or (rendered is not None and snap.unreachable_since != rendered.unreachable_since)
                 or snap.done
                 or now - self._last_render >= self.min_interval
             )
@@ -97,7 +101,7 @@ class JobDisplay:
 
     def _draw(self, snap: JobSnapshot, now: float) -> None:
         self._last_render = now
-        self._last_state = state_name(snap)
+        self._last_state = snap.state
         self._rendered = snap
         self.renders += 1
         self._render(snap)

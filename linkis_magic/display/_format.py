@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from linkis_magic.errors import JobCancelled, JobFailed
+from linkis_magic.protocol import JobStatus
+from linkis_magic.protocol import is_error_line as _linkis_error_line
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
@@ -23,20 +25,17 @@ if TYPE_CHECKING:
 LOG_TAIL_LINES = 20
 """How many log lines the widget's log pane keeps (the job keeps every line itself)."""
 
-_ERROR_RE = re.compile(r"\b(ERROR|FATAL)\b|Exception\b|Error:")
-SUCCESS = "Succeed"
-CANCELLED = "Cancelled"
-FAILURES = frozenset({"Failed", "Timeout"})
-BADGE_COLOURS = {
-    "Submitted": "#757575",
-    "Inited": "#757575",
-    "WaitForRetry": "#757575",
-    "Scheduled": "#757575",
-    "Running": "#1565c0",
-    "Succeed": "#2e7d32",
-    "Failed": "#c62828",
-    "Timeout": "#c62828",
-    "Cancelled": "#ef6c00",
+#: The badge colour per state; None is "Submitted" (no status reply yet).
+BADGE_COLOURS: dict[JobStatus | None, str] = {
+    None: "#757575",
+    JobStatus.INITED: "#757575",
+    JobStatus.WAIT_FOR_RETRY: "#757575",
+    JobStatus.SCHEDULED: "#757575",
+    JobStatus.RUNNING: "#1565c0",
+    JobStatus.SUCCEED: "#2e7d32",
+    JobStatus.FAILED: "#c62828",
+    JobStatus.TIMEOUT: "#c62828",
+    JobStatus.CANCELLED: "#ef6c00",
 }
 ERROR_COLOUR = "#c62828"
 NOTICE_COLOUR = "#8d6e00"
@@ -63,8 +62,7 @@ def format_elapsed(seconds: float) -> str:
 
 def state_name(snap: JobSnapshot) -> str:
     """Linkis's spelling of the state; "Submitted" before the first status reply."""
-    state = snap.state
-    return "Submitted" if state is None else str(getattr(state, "value", state))
+    return "Submitted" if snap.state is None else snap.state.value
 
 
 def percent(fraction: float) -> int:
@@ -119,7 +117,7 @@ def ids_html(snap: JobSnapshot) -> str:
     )
 
 
-def settle_stage(stage: StageProgress, state: str) -> StageProgress:
+def settle_stage(stage: StageProgress, state: JobStatus | None) -> StageProgress:
     """A stage's counts as they must read once the job is in ``state``.
 
     A finished job has no running task, but its last progress read may predate the end (once
@@ -129,16 +127,16 @@ def settle_stage(stage: StageProgress, state: str) -> StageProgress:
     once and succeeded on retry can be in both counts); on Failed, Timeout or Cancelled nothing
     runs any more. Other states keep the counts as reported.
     """
-    if state == SUCCESS:
+    if state is JobStatus.SUCCEED:
         done = max(stage.succeeded, stage.total - stage.failed)
         if (done, stage.running) != (stage.succeeded, 0):
             return dataclasses.replace(stage, succeeded=done, running=0)
-    elif (state in FAILURES or state == CANCELLED) and stage.running:
+    elif state is not None and state.is_terminal and stage.running:
         return dataclasses.replace(stage, running=0)
     return stage
 
 
-def settled_stages(stages: Sequence[StageProgress], state: str) -> list[StageProgress]:
+def settled_stages(stages: Sequence[StageProgress], state: JobStatus | None) -> list[StageProgress]:
     return [settle_stage(s, state) for s in stages]
 
 
@@ -158,12 +156,11 @@ def stage_counts(stage: StageProgress) -> str:
 
 def status_line(snap: JobSnapshot, title: str = "") -> str:
     """One line describing a running job: title, state, %, stages, elapsed time, ids."""
-    state = state_name(snap)
-    parts = [f"{title or 'Linkis job'}: {state}"]
+    parts = [f"{title or 'Linkis job'}: {state_name(snap)}"]
     if not snap.done:
         parts.append(f"{percent(snap.progress)}%")
     if snap.stages:
-        stages = settled_stages(snap.stages, state)
+        stages = settled_stages(snap.stages, snap.state)
         parts.append("stages " + ", ".join(stage_short(s) for s in stages))
     parts.append(format_elapsed(snap.elapsed))
     ids = ids_text(snap)
@@ -203,7 +200,8 @@ def restates_state(snap: JobSnapshot, error: BaseException) -> bool:
     """
     return (
         isinstance(error, (JobCancelled, JobFailed))
-        and error.state == state_name(snap)
+        and snap.state is not None
+        and error.state == snap.state.value
         and error.err_code is None
         and not error.err_desc
     )
@@ -241,7 +239,7 @@ def outcome_text(
     parts: list[str] = []
     if results:
         parts.extend(result_text(r) for r in results)
-    elif state_name(snap) == SUCCESS and results is not None:
+    elif snap.state is JobStatus.SUCCEED and results is not None:
         parts.append("no result sets")
     problem = error_text(snap, error)
     if problem:
@@ -263,9 +261,9 @@ def outcome_html(
     if not text:
         return ""
     if error_text(snap, error):
-        state = state_name(snap)
+        state = snap.state
         # a Succeed whose results failed to load is still a problem: red, not green
-        colour = ERROR_COLOUR if state == SUCCESS else BADGE_COLOURS.get(state, ERROR_COLOUR)
+        colour = ERROR_COLOUR if state is JobStatus.SUCCEED else BADGE_COLOURS[state]
         return f'<b style="color:{colour}">{esc(text)}</b>'
     return esc(text)
 
@@ -395,27 +393,30 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def badge_html(state: str) -> str:
-    colour = BADGE_COLOURS.get(state, "#757575")
+def badge_html(state: JobStatus | None) -> str:
+    colour = BADGE_COLOURS[state]
+    name = "Submitted" if state is None else state.value
     return (
         f'<span class="linkis-badge" style="background:{colour};color:#fff;'
-        f'padding:1px 8px;border-radius:8px;font-weight:bold">{esc(state)}</span>'
+        f'padding:1px 8px;border-radius:8px;font-weight:bold">{esc(name)}</span>'
     )
 
 
 def header_html(snap: JobSnapshot | None, title: str) -> str:
     label = f"<b>{esc(title)}</b> " if title else ""
     if snap is None:
-        return f'<div class="linkis-header">{label}{badge_html("Submitted")}</div>'
+        return f'<div class="linkis-header">{label}{badge_html(None)}</div>'
     ids = ids_html(snap)
     return (
-        f'<div class="linkis-header">{label}{badge_html(state_name(snap))} '
+        f'<div class="linkis-header">{label}{badge_html(snap.state)} '
         f"{esc(format_elapsed(snap.elapsed))}{' ' + ids if ids else ''}</div>"
     )
 
 
 def is_error_line(line: str, errors: frozenset[str]) -> bool:
-    return line in errors or bool(_ERROR_RE.search(line))
+    """An error line: one the job reported as such (Linkis's error slot, ``errors``) or one
+    that matches Linkis's own rule (``protocol.is_error_line``), the rule the job uses."""
+    return line in errors or _linkis_error_line(line)
 
 
 def log_html(lines: Sequence[str], error_lines: Sequence[str] = ()) -> str:
@@ -433,11 +434,23 @@ def log_html(lines: Sequence[str], error_lines: Sequence[str] = ()) -> str:
     )
 
 
-def notices_html(notices: Sequence[str]) -> str:
-    """The notices of a job (gateway trouble the user should know about), one line each."""
-    if not notices:
+def unreachable_text(snap: JobSnapshot | None) -> str:
+    """``gateway unreachable since HH:MM:SS, retrying`` while the job's polls get no answer
+    ("" while the gateway answers)."""
+    since = None if snap is None else snap.unreachable_since
+    if since is None:
+        return ""
+    return f"gateway unreachable since {since:%H:%M:%S}, retrying"
+
+
+def notices_html(notices: Sequence[str], unreachable: str = "") -> str:
+    """The notices of a job (gateway trouble the user should know about), one line each;
+    ``unreachable`` (:func:`unreachable_text`) is a last line of its own."""
+    if not notices and not unreachable:
         return ""
     lines = "".join(f"<div>{esc(n)}</div>" for n in notices)
+    if unreachable:
+        lines += f'<div class="linkis-unreachable">{esc(unreachable)}</div>'
     return f'<div class="linkis-notices" style="color:{NOTICE_COLOUR};font-size:90%">{lines}</div>'
 
 
@@ -459,10 +472,10 @@ def summary_html(
     header carries title, state, time and ids; the ``.linkis-summary`` line only the outcome
     (the complete one-line summary is the output's ``text/plain``).
     """
-    state = state_name(snap)
+    state = snap.state
     stages = settled_stages(snap.stages if stages is None else stages, state)
-    pct = 100 if state == SUCCESS else percent(snap.progress)
-    colour = BADGE_COLOURS.get(state, "#757575")
+    pct = 100 if state is JobStatus.SUCCEED else percent(snap.progress)
+    colour = BADGE_COLOURS[state]
     parts = [
         '<div class="linkis-job linkis-static">',
         header_html(snap, title),
@@ -479,7 +492,7 @@ def summary_html(
     parts.append(resources_block_html(snap.resources if resources is None else resources))
     tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
     if tail:
-        opened = " open" if state != SUCCESS else ""
+        opened = " open" if state is not JobStatus.SUCCEED else ""
         parts.append(
             f'<details class="linkis-log"{opened}><summary>log (last {len(tail)} lines)'
             f"</summary>{log_html(tail, snap.error_lines)}</details>"

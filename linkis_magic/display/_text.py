@@ -13,8 +13,8 @@ from linkis_magic.display._format import (
     percent,
     resource_lines,
     stage_short,
-    state_name,
     status_line,
+    unreachable_text,
 )
 
 if TYPE_CHECKING:
@@ -27,7 +27,8 @@ class TextDisplay(JobDisplay):
 
     Prints a line on every state change and at most every ``min_interval`` seconds while the
     progress moves, every notice and every new log error line once as it arrives, the YARN
-    applications the job holds whenever what they say changes, and the final summary.
+    applications the job holds whenever what they say changes, and the final summary. A
+    gateway that stops answering is one line, and one more when it answers again.
     """
 
     min_interval = 5.0
@@ -45,6 +46,7 @@ class TextDisplay(JobDisplay):
         self._last_key: tuple[object, ...] | None = None
         self._notices_shown = 0
         self._resources_shown: list[str] = []
+        self._unreachable = ""
 
     def _write(self, line: str) -> None:
         # Look sys.stdout up at each call: IPython and pytest swap it.
@@ -54,6 +56,12 @@ class TextDisplay(JobDisplay):
         for notice in snap.notices[self._notices_shown :]:
             self._write(f"  Note: {notice}")
         self._notices_shown = max(self._notices_shown, len(snap.notices))
+        unreachable = unreachable_text(snap)
+        if unreachable != self._unreachable:
+            self._write(
+                f"  Note: {unreachable}" if unreachable else "  Note: gateway answering again"
+            )
+            self._unreachable = unreachable
         lines = resource_lines(snap.resources)
         if lines and lines != self._resources_shown:  # none reported: the last lines stand
             self._resources_shown = lines
@@ -68,7 +76,7 @@ class TextDisplay(JobDisplay):
         if snap.done:
             return  # finish() prints the summary instead
         # Only print when something besides the clock moved.
-        key = (state_name(snap), percent(snap.progress), tuple(map(stage_short, snap.stages)))
+        key = (snap.state, percent(snap.progress), tuple(map(stage_short, snap.stages)))
         if key == self._last_key:
             return
         self._last_key = key

@@ -19,11 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from linkis_magic.display._base import JobDisplay
 from linkis_magic.display._format import (
-    CANCELLED,
-    FAILURES,
     LOG_TAIL_LINES,
     RESOURCES_STYLE,
-    SUCCESS,
     header_html,
     log_html,
     notices_html,
@@ -32,10 +29,11 @@ from linkis_magic.display._format import (
     resources_html,
     settle_stage,
     stage_counts,
-    state_name,
     status_line,
     summary_html,
+    unreachable_text,
 )
+from linkis_magic.protocol import JobStatus
 
 if TYPE_CHECKING:
     from linkis_magic.job import JobSnapshot
@@ -101,7 +99,12 @@ class _StageRow:
         self.counts.value = stage_counts(stage)
 
 
-_FINAL_BAR_STYLE = {SUCCESS: "success", CANCELLED: "warning", "Failed": "danger"}
+_FINAL_BAR_STYLE = {
+    JobStatus.SUCCEED: "success",
+    JobStatus.CANCELLED: "warning",
+    JobStatus.FAILED: "danger",
+    JobStatus.TIMEOUT: "danger",
+}
 
 
 class WidgetDisplay(JobDisplay):
@@ -214,8 +217,8 @@ class WidgetDisplay(JobDisplay):
     def _render(self, snap: JobSnapshot) -> None:
         self._plain = status_line(snap, self.title)
         self.header.value = header_html(snap, self.title)
-        state = state_name(snap)
-        fraction = 1.0 if state == SUCCESS else min(max(float(snap.progress), 0.0), 1.0)
+        state = snap.state
+        fraction = 1.0 if state is JobStatus.SUCCEED else min(max(float(snap.progress), 0.0), 1.0)
         if not math.isfinite(fraction):
             fraction = 0.0
         self.overall.value = fraction
@@ -239,7 +242,7 @@ class WidgetDisplay(JobDisplay):
         self._show_resources(snap.resources)
         tail = list(snap.log_tail)[-LOG_TAIL_LINES:]
         self.log.value = log_html(tail, snap.error_lines) if tail else ""
-        notices = notices_html(snap.notices)
+        notices = notices_html(snap.notices, unreachable_text(snap))
         if self.notice.value != notices:
             self.notice.value = notices
 
@@ -258,9 +261,9 @@ class WidgetDisplay(JobDisplay):
         results: Sequence[ResultSet] | None,
         error: BaseException | None,
     ) -> None:
-        state = state_name(snap)
-        style = _FINAL_BAR_STYLE.get(state, "danger" if state in FAILURES else "warning")
-        if error is not None and state == SUCCESS:
+        state = snap.state
+        style = "warning" if state is None else _FINAL_BAR_STYLE.get(state, "warning")
+        if error is not None and state is JobStatus.SUCCEED:
             style = "warning"  # the job ran but loading its results failed
         self.overall.bar_style = style
         self.kill_button.disabled = True

@@ -9,16 +9,25 @@ the client, IPython or pandas (results load pandas when they are read).
 
 from linkis_magic.job._clock import SYSTEM_CLOCK, Clock, SystemClock
 from linkis_magic.job._gateway import JobGateway
-from linkis_magic.job._job import Job
+from linkis_magic.job._job import GATEWAY_OUTAGE_TIMEOUT, Job
 from linkis_magic.job._snapshot import JobSnapshot
-from linkis_magic.job._submit import attach, execute, execute_body, submit, submit_body
+from linkis_magic.job._submit import (
+    SubmitRequest,
+    attach,
+    execute,
+    execute_body,
+    submit,
+    submit_body,
+)
 
 __all__ = [
+    "GATEWAY_OUTAGE_TIMEOUT",
     "SYSTEM_CLOCK",
     "Clock",
     "Job",
     "JobGateway",
     "JobSnapshot",
+    "SubmitRequest",
     "SystemClock",
     "attach",
     "execute",

@@ -22,8 +22,8 @@ class JobGateway(ResultSource, Protocol):
 
     user: str | None
     creator: str
-    #: whether the gateway answers progressWithResource (None until a job has asked)
-    resource_progress: bool | None
+    #: seconds a job's wait rides out a gateway that cannot be reached
+    gateway_outage_timeout: float
 
     def submit_raw(self, body: Mapping[str, Any]) -> SubmitResult:
         """``entrance/submit``, sent once."""
@@ -37,7 +37,8 @@ class JobGateway(ResultSource, Protocol):
         """``entrance/{execID}/status``."""
 
     def progress(self, exec_id: str, *, with_resources: bool = False) -> Progress:
-        """``entrance/{execID}/progress`` (or ``progressWithResource``)."""
+        """``entrance/{execID}/progress``; ``with_resources``: ``progressWithResource`` where
+        the gateway has it, ``progress`` where it does not (the client finds out)."""
 
     def log(
         self,

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from linkis_magic.results import ExportSummary, ResultSet
 
-__all__ = ["Job"]
+__all__ = ["GATEWAY_OUTAGE_TIMEOUT", "Job"]
 
 _log = logging.getLogger("linkis_magic.job")
 
@@ -61,8 +61,10 @@ ERROR_TAIL = 20  # error lines kept in snapshots and exceptions
 RESULT_RETRY = 0.5  # interval between attempts to list results while the gateway is unreachable
 # How long wait()/results() ride out a gateway that cannot be reached (connection refused or
 # reset, 502/503/504 after the adapter's own retries) before giving up with TransportError.
-# A poll that fails once must not kill a healthy job; a gateway gone for good must not hang.
-UNREACHABLE_GRACE = 30.0
+# A Linkis gateway or entrance restart takes minutes, so a restart must be ridden out; a
+# gateway gone for good must still not hang the caller. LinkisClient(gateway_outage_timeout=)
+# and Job/wait(gateway_outage_timeout=) change it.
+GATEWAY_OUTAGE_TIMEOUT = 300.0
 
 T = TypeVar("T")
 
@@ -88,6 +90,8 @@ class Job:
     Built by ``LinkisClient.submit`` / ``execute`` (fresh job) and ``LinkisClient.job``
     (re-attach by taskID; ``exec_id`` may then be ``None`` or already forgotten by the entrance,
     and jobhistory + ``openLog`` take over). ``clock`` is injectable for tests.
+    ``gateway_outage_timeout`` (seconds) is how long waiting rides out a gateway that cannot be
+    reached; by default the client's (``LinkisClient(gateway_outage_timeout=...)``).
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class Job:
         *,
         submitted_at: float | datetime | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        gateway_outage_timeout: float | None = None,
     ) -> None:
         self.client = client
         self._clock = clock
@@ -119,8 +124,14 @@ class Job:
         self._resources: Resources | None = None
         self._finished_elapsed: float | None = None
         self._results: dict[int | None, list[ResultSet]] = {}
+        if gateway_outage_timeout is None:
+            gateway_outage_timeout = client.gateway_outage_timeout
         #: seconds wait()/results() keep retrying while the gateway is unreachable
-        self.unreachable_grace = UNREACHABLE_GRACE
+        self.gateway_outage_timeout = check_seconds(
+            gateway_outage_timeout, "gateway_outage_timeout"
+        )
+        #: wall-clock time the gateway stopped answering (None while it answers)
+        self._unreachable_since: datetime | None = None
         #: seconds a cancel waits for a final state before giving up (KillUnconfirmed)
         self.kill_grace = KILL_GRACE
 
@@ -159,8 +170,7 @@ class Job:
 
     def progress(self) -> Progress:
         """Ask for overall progress, the per-stage list and the job's YARN use."""
-        progress = self._route.progress() or self._route.progress()  # None: a probe, ask again
-        assert progress is not None
+        progress = self._route.progress()
         with self._lock:
             self._keep_progress(progress)
         return progress
@@ -214,6 +224,7 @@ class Job:
                 log_count=view.total,
                 notices=self._route.notices,
                 resources=self._resources,
+                unreachable_since=self._unreachable_since,
             )
 
     # ------------------------------------------------------------------ waiting
@@ -223,6 +234,8 @@ class Job:
         timeout: float | None = None,
         on_update: Callable[[JobSnapshot], object] | None = None,
         cancel: threading.Event | None = None,
+        *,
+        gateway_outage_timeout: float | None = None,
     ) -> JobStatus:
         """Poll until the job ends; return ``Succeed`` or raise what happened.
 
@@ -234,11 +247,19 @@ class Job:
         exception inside wait() (KeyboardInterrupt from the kernel or from ``on_update``, a
         network error) stops the job the same way and is re-raised with a note saying how that
         went; a kill that fails is noted, never raised instead.
+
+        While the gateway cannot be reached the job is polled on a slower beat, and snapshots
+        carry ``unreachable_since`` (one update when it stops answering, one when it answers
+        again); after ``gateway_outage_timeout`` seconds (this call's, else the job's) of no
+        answer, TransportError names the taskID to re-attach to later.
         """
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", allow_zero=True)
+        outage = self.gateway_outage_timeout
+        if gateway_outage_timeout is not None:
+            outage = check_seconds(gateway_outage_timeout, "gateway_outage_timeout")
         try:
-            final = self._follow(timeout, on_update, cancel)
+            final = self._follow(timeout, on_update, cancel, outage)
         except JobError:
             raise
         except BaseException as exc:
@@ -251,6 +272,7 @@ class Job:
         timeout: float | None,
         on_update: Callable[[JobSnapshot], object] | None,
         cancel: threading.Event | None,
+        outage: float,
     ) -> JobStatus:
         clock = self._clock
         poll = PollSchedule.start(clock, self._started_mono, fresh=self._state is None)
@@ -275,12 +297,20 @@ class Job:
             try:
                 changed, state = self._tick(aux, early=poll.early())
             except (TransportError, ProtocolError) as exc:
-                retry_in = self._ride_out(exc, poll)
+                retry_in = self._ride_out(exc, poll, outage)
+                if self._unreachable_since is None:
+                    with self._lock:
+                        self._unreachable_since = datetime.now().astimezone()
+                    report()
                 if deadline is not None and clock.now() >= deadline:
                     last = self._state or JobStatus.INITED
                     raise self._wait_timeout(timeout, last, unanswered=exc) from exc
                 pause = retry_in
                 continue
+            if self._unreachable_since is not None:
+                with self._lock:
+                    self._unreachable_since = None
+                changed = True
             if changed:
                 report()
             if state.is_terminal:
@@ -289,16 +319,24 @@ class Job:
                 raise self._wait_timeout(timeout, state)
             pause = poll.after_tick(tasks_all_done=self._tasks_all_done())
 
-    def _ride_out(self, exc: LinkisError, poll: PollSchedule) -> float:
-        """Swallow a transient failure of one poll; re-raise once the grace time has passed."""
+    def _ride_out(self, exc: LinkisError, poll: PollSchedule, outage: float) -> float:
+        """Swallow a transient failure of one poll; re-raise once ``outage`` seconds passed."""
         if not _transient(exc):
             raise exc
-        retry_in = poll.after_failure(self.unreachable_grace)
+        retry_in = poll.after_failure(outage)
         if retry_in is None:
-            raise TransportError(
+            if self.task_id is not None:
+                again = (
+                    f"re-attach later with %linkis attach {self.task_id} "
+                    f"or client.job({self.task_id})"
+                )
+            else:
+                again = "it has no taskID to re-attach to"
+            gave_up = type(exc) if isinstance(exc, TransportError) else TransportError
+            raise gave_up(
                 f"gave up on Linkis job {self._route.name}: the gateway has been unreachable "
-                f"for {poll.unreachable_for:.0f} s (the job may still run there; re-attach "
-                f"later with client.job({self.task_id})): {exc}"
+                f"for {poll.unreachable_for:.0f} s (gateway_outage_timeout is {outage:g} s); "
+                f"the job may still run there, {again}: {exc}"
             ) from exc
         _log.info("poll of Linkis job %s failed (%s); retrying", self._route.name, exc)
         return retry_in
@@ -355,11 +393,11 @@ class Job:
             progress_changed = self._final_progress(state)
         elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
             polled = self._poll_progress()
-            progress_changed = bool(polled)
+            progress_changed = polled
             with self._lock:
                 staged = bool(self._stages)
             age = now - self._started_mono if staged and self._started_mono is not None else None
-            aux.done("progress", now, polled is not False, age)  # None: ask again next tick
+            aux.done("progress", now, polled, age)
         else:
             progress_changed = False
         with self._lock:
@@ -367,17 +405,14 @@ class Job:
         noticed = len(self._route.notices) > notices
         return changed or new_lines > 0 or progress_changed or noticed, state
 
-    def _poll_progress(self) -> bool | None:
-        """Whether progress changed; None when this tick only probed the gateway (see
-        ``Route.progress``) and the next tick should ask again."""
+    def _poll_progress(self) -> bool:
+        """Whether progress changed (a gateway error counts as no change)."""
         old = (self._progress, self._stages, self._resources)
         self._progress_asked = True
         try:
             prog = self._route.progress()
         except GatewayError:
             return False
-        if prog is None:
-            return None
         with self._lock:
             self._keep_progress(prog)
         return (self._progress, self._stages, self._resources) != old
@@ -548,7 +583,7 @@ class Job:
                 location = self._result_location()
                 return none if location is None else read(location)
             except (TransportError, ProtocolError) as exc:
-                self._ride_out(exc, poll)
+                self._ride_out(exc, poll, self.gateway_outage_timeout)
                 self._clock.sleep(RESULT_RETRY)
 
     def _result_location(self) -> str | None:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from linkis_magic.errors import GatewayError, JobError, NotLoggedInError, ProtocolError
+from linkis_magic.errors import GatewayError, JobError, NotLoggedInError
 from linkis_magic.job._clock import Clock
 from linkis_magic.job._gateway import JobGateway
 from linkis_magic.protocol import JobStatus, Progress, TaskInfo
@@ -131,33 +131,12 @@ class Route:
             return self.history(timeout=timeout).status
         return state
 
-    def progress(self) -> Progress | None:
+    def progress(self) -> Progress:
         """Progress from the entrance (with the job's YARN use where the gateway has
-        ``progressWithResource``, §14.1), or jobhistory's overall figure after it.
-
-        None when this call only learned that the gateway has no ``progressWithResource``: the
-        caller asks again on its next tick, so a tick never costs two progress calls.
-        """
+        ``progressWithResource``, §14.1, which the client finds out), or jobhistory's overall
+        figure after it."""
         gateway = self.gateway
-        if gateway.resource_progress is not False and not self.gone and self.exec_id:
-            try:
-                progress = gateway.progress(self.exec_id, with_resources=True)
-            except ProtocolError as exc:
-                if exc.http_status not in (404, 405):
-                    raise
-                gateway.resource_progress = False  # an older gateway: no such route
-                return None
-            except NotLoggedInError:
-                raise
-            except GatewayError as exc:
-                if gateway.resource_progress:  # it answered before: the job is the problem
-                    self._failed(exc)
-                    return Progress(self.known_task().progress, ())
-                gateway.resource_progress = False  # never answered it: treat as an older one
-                return None
-            gateway.resource_progress = True
-            return progress
-        found = self.entrance(gateway.progress)
+        found = self.entrance(lambda exec_id: gateway.progress(exec_id, with_resources=True))
         if isinstance(found, Gone):
             return Progress(self.known_task().progress, ())
         return found

@@ -18,7 +18,7 @@ every 1-5 s):
   at most, so a sub-second query's "every task done" is seen in time for the finishing beat
   (a flat first step of 0.9 s would miss it); jobs without stages keep the flat step.
 * A poll that fails for transport reasons is retried on a slower beat; only after
-  UNREACHABLE_GRACE seconds without an answer does waiting give up.
+  ``gateway_outage_timeout`` seconds without an answer does waiting give up.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from linkis_magic.protocol import JobStatus, Resources, StageProgress
 
@@ -17,6 +18,8 @@ class JobSnapshot:
     (``log_count`` is the cursor for the next call). ``notices`` are messages the user should
     see once, such as a gateway that can no longer route calls to the job's entrance.
     ``resources`` are the YARN applications the job holds, when the gateway reports them.
+    ``unreachable_since`` is the (local, aware) time the gateway stopped answering the job's
+    polls, None while it answers: displays say so once and clear it when it answers again.
     """
 
     exec_id: str | None
@@ -34,3 +37,4 @@ class JobSnapshot:
     log_count: int = 0
     notices: tuple[str, ...] = ()
     resources: Resources | None = None
+    unreachable_since: datetime | None = None

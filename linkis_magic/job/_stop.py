@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from linkis_magic.errors import GatewayError, LinkisError, TransportError
+from linkis_magic.errors import GatewayError, LinkisError, TransportError, TransportTimeout
 from linkis_magic.job._clock import Clock
 from linkis_magic.protocol import JobStatus
 
@@ -32,12 +32,10 @@ def brief(exc: LinkisError) -> str:
     """Why a call failed, in a few words fit for a one-line message."""
     if isinstance(exc, GatewayError):
         return exc.brief
+    if isinstance(exc, TransportTimeout):
+        return "the gateway did not answer in time"
     if isinstance(exc, TransportError):
-        return (
-            "the gateway did not answer in time"
-            if "timed out" in str(exc)
-            else ("the gateway could not be reached")
-        )
+        return "the gateway could not be reached"
     return str(exc).splitlines()[0][:120]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,7 +34,7 @@ from linkis_magic.job._gateway import JobGateway
 from linkis_magic.job._job import Job
 from linkis_magic.protocol import SubmitResult
 
-__all__ = ["attach", "execute", "execute_body", "submit", "submit_body"]
+__all__ = ["SubmitRequest", "attach", "execute", "execute_body", "submit", "submit_body"]
 
 _log = logging.getLogger("linkis_magic.job")
 
@@ -43,79 +44,75 @@ REAP_INTERVAL = 0.25  # ... this far apart (the row may appear a moment after th
 REAP_SLACK = timedelta(seconds=5)  # clock skew allowed between us and the gateway
 
 
-def _params(
-    variables: Mapping[str, Any] | None,
-    startup: Mapping[str, Any] | None,
-    runtime: Mapping[str, Any] | None,
-    special: Mapping[str, Any] | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class SubmitRequest:
+    """What to run and how, in one typed record: the arguments of ``LinkisClient.submit`` and
+    ``execute``, written once and checked when a body is built from it (before any request).
+
+    ``creator`` None means the client's; ``engine_type`` needs ``<engine>-<version>`` for the
+    1.x body (the 0.x body also takes a bare engine name); ``variables`` become
+    ``params.variable`` (stringified), ``startup``/``runtime``/``special`` go under
+    ``params.configuration``, ``labels`` are extra job labels.
+    """
+
+    code: str
+    run_type: str = "sql"
+    engine_type: str
+    creator: str | None = None
+    variables: Mapping[str, Any] | None = None
+    runtime: Mapping[str, Any] | None = None
+    startup: Mapping[str, Any] | None = None
+    special: Mapping[str, Any] | None = None
+    source: Mapping[str, Any] | None = None
+    labels: Mapping[str, Any] | None = None
+
+
+def _params(request: SubmitRequest) -> dict[str, Any]:
     return {
-        "variable": check_mapping(variables, "variables", stringify=True),
+        "variable": check_mapping(request.variables, "variables", stringify=True),
         "configuration": {
-            "startup": check_mapping(startup, "startup", stringify=False),
-            "runtime": check_mapping(runtime, "runtime", stringify=False),
-            "special": check_mapping(special, "special", stringify=False),
+            "startup": check_mapping(request.startup, "startup", stringify=False),
+            "runtime": check_mapping(request.runtime, "runtime", stringify=False),
+            "special": check_mapping(request.special, "special", stringify=False),
         },
     }
 
 
-def submit_body(
-    code: str,
-    *,
-    user: str | None,
-    run_type: str,
-    engine_type: str,
-    creator: str,
-    variables: Mapping[str, Any] | None = None,
-    runtime: Mapping[str, Any] | None = None,
-    startup: Mapping[str, Any] | None = None,
-    special: Mapping[str, Any] | None = None,
-    source: Mapping[str, Any] | None = None,
-    labels: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def submit_body(request: SubmitRequest, *, user: str | None, creator: str) -> dict[str, Any]:
     """The ``entrance/submit`` body (1.x), checked; raises ConfigurationError."""
-    extra = check_mapping(labels, "labels", stringify=True)
+    extra = check_mapping(request.labels, "labels", stringify=True)
     for reserved in ("engineType", "userCreator"):
         if reserved in extra:
             raise ConfigurationError(
                 f"labels must not set {reserved!r}; use engine_type= / creator= instead"
             )
-    all_labels: dict[str, Any] = {"engineType": check_engine(engine_type)}
+    all_labels: dict[str, Any] = {"engineType": check_engine(request.engine_type)}
     if user:
         all_labels["userCreator"] = f"{user}-{check_creator(creator)}"
     all_labels.update(extra)
     return {
-        "executionContent": {"code": check_code(code), "runType": check_run_type(run_type)},
+        "executionContent": {
+            "code": check_code(request.code),
+            "runType": check_run_type(request.run_type),
+        },
         "labels": all_labels,
-        "params": _params(variables, startup, runtime, special),
-        "source": check_mapping(source, "source", stringify=True),
+        "params": _params(request),
+        "source": check_mapping(request.source, "source", stringify=True),
     }
 
 
-def execute_body(
-    code: str,
-    *,
-    run_type: str,
-    engine_type: str,
-    creator: str,
-    variables: Mapping[str, Any] | None = None,
-    runtime: Mapping[str, Any] | None = None,
-    startup: Mapping[str, Any] | None = None,
-    special: Mapping[str, Any] | None = None,
-    source: Mapping[str, Any] | None = None,
-    labels: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def execute_body(request: SubmitRequest, *, creator: str) -> dict[str, Any]:
     """The ``entrance/execute`` body (0.x); ``engine_type`` may omit the version."""
-    engine_type = check_engine_name(engine_type)
+    engine_type = check_engine_name(request.engine_type)
     body: dict[str, Any] = {
         "executeApplicationName": engine_type.split("-", 1)[0],
         "requestApplicationName": check_creator(creator),
-        "runType": check_run_type(run_type),
-        "executionCode": check_code(code),
-        "params": _params(variables, startup, runtime, special),
-        "source": check_mapping(source, "source", stringify=True),
+        "runType": check_run_type(request.run_type),
+        "executionCode": check_code(request.code),
+        "params": _params(request),
+        "source": check_mapping(request.source, "source", stringify=True),
     }
-    extra = check_mapping(labels, "labels", stringify=True)
+    extra = check_mapping(request.labels, "labels", stringify=True)
     if "-" in engine_type:
         extra.setdefault("engineType", engine_type)
     if extra:
@@ -123,32 +120,18 @@ def execute_body(
     return body
 
 
-def submit(
-    gateway: JobGateway,
-    code: str,
-    *,
-    creator: str | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-    **options: Any,
-) -> Job:
-    """Submit code with the 1.x body; the Job is returned at once (not waited on)."""
-    creator = gateway.creator if creator is None else creator
-    body = submit_body(code, user=gateway.user, creator=creator, **options)
-    return _send(gateway, gateway.submit_raw, body, code, creator, clock)
+def submit(gateway: JobGateway, request: SubmitRequest, *, clock: Clock = SYSTEM_CLOCK) -> Job:
+    """Submit a request with the 1.x body; the Job is returned at once (not waited on)."""
+    creator = gateway.creator if request.creator is None else request.creator
+    body = submit_body(request, user=gateway.user, creator=creator)
+    return _send(gateway, gateway.submit_raw, body, request.code, creator, clock)
 
 
-def execute(
-    gateway: JobGateway,
-    code: str,
-    *,
-    creator: str | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-    **options: Any,
-) -> Job:
-    """Submit with the 0.x ``entrance/execute`` body; the Job is returned at once."""
-    creator = gateway.creator if creator is None else creator
-    body = execute_body(code, creator=creator, **options)
-    return _send(gateway, gateway.execute_raw, body, code, creator, clock)
+def execute(gateway: JobGateway, request: SubmitRequest, *, clock: Clock = SYSTEM_CLOCK) -> Job:
+    """Submit a request with the 0.x ``entrance/execute`` body; the Job is returned at once."""
+    creator = gateway.creator if request.creator is None else request.creator
+    body = execute_body(request, creator=creator)
+    return _send(gateway, gateway.execute_raw, body, request.code, creator, clock)
 
 
 def attach(gateway: JobGateway, task_id: int, *, clock: Clock = SYSTEM_CLOCK) -> Job:

@@ -92,6 +92,9 @@ class LinkisMagics(Magics, Configurable):
     ).tag(config=True)
     connect_timeout = Float(None, allow_none=True, help="connect timeout (s)").tag(config=True)
     read_timeout = Float(None, allow_none=True, help="read timeout (s)").tag(config=True)
+    gateway_outage_timeout = Float(
+        None, allow_none=True, help="seconds a job rides out an unreachable gateway (300)"
+    ).tag(config=True)
     autostart_sandbox = Bool(
         True, help="start the local sandbox when no gateway URL is configured"
     ).tag(config=True)
@@ -112,9 +115,18 @@ class LinkisMagics(Magics, Configurable):
         "verify",
         "connect_timeout",
         "read_timeout",
+        "gateway_outage_timeout",
     )
 
-    @validate("gateway_url", "engine", "creator", "display", "connect_timeout", "read_timeout")
+    @validate(
+        "gateway_url",
+        "engine",
+        "creator",
+        "display",
+        "connect_timeout",
+        "read_timeout",
+        "gateway_outage_timeout",
+    )
     def _check_trait(self, proposal: Any) -> Any:
         value, name = proposal["value"], proposal["trait"].name
         if value is None:
@@ -126,6 +138,9 @@ class LinkisMagics(Magics, Configurable):
             "display": _validate.check_display,
             "connect_timeout": lambda v: _validate.check_seconds(v, "connect_timeout"),
             "read_timeout": lambda v: _validate.check_seconds(v, "read_timeout"),
+            "gateway_outage_timeout": lambda v: _validate.check_seconds(
+                v, "gateway_outage_timeout"
+            ),
         }
         try:
             return rules[name](value)

@@ -15,9 +15,9 @@ that worker, in short slices, and afterwards shows and binds what it produced:
 
 Stopping a job belongs to the Job (``wait(cancel=...)``): the Kill button, ``%linkis kill`` and
 an interrupt only set the run's cancel event. After an interrupt the caller waits at most the
-job's kill grace plus BACKSTOP_MARGIN for the worker, so the cell ends within ~10 s whatever the
-gateway does, and says in one line what became of the job. Nothing is bound unless the job
-succeeded and its results were loaded.
+job's kill grace plus BACKSTOP_MARGIN for the worker, so the cell ends within ~7 s by default
+(5 + 2; the README promises 10 s) whatever the gateway does, and says in one line what became
+of the job. Nothing is bound unless the job succeeded and its results were loaded.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from linkis_magic.config import Settings
 from linkis_magic.display import DisplayKind, JobDisplay, NullDisplay, make_display
 from linkis_magic.embedded import EmbeddedSandbox, default_sandbox
 from linkis_magic.errors import ConfigurationError
+from linkis_magic.job import SubmitRequest
 from linkis_magic.magics._catalog import Catalog
 from linkis_magic.magics._parse import CellRequest
 from linkis_magic.magics._runner import BACKSTOP_MARGIN, JobRun, Runner
@@ -191,19 +192,18 @@ class Session:
     def launch(self, request: CellRequest) -> JobRun:
         """Submit a checked cell and start its run (display, worker thread)."""
         client = self.client(request.settings, quiet=request.quiet)
-        options: dict[str, Any] = {
-            "run_type": request.run_type,
-            "engine_type": request.engine,
-            "creator": request.creator,
-            "variables": request.variables or None,
-            "runtime": request.runtime or None,
-            "startup": request.startup or None,
-        }
         notebook = os.environ.get("JPY_SESSION_NAME")
-        if notebook:
-            options["source"] = {"scriptPath": notebook}
-        submit = client.execute if request.api == "v0" else client.submit
-        job = submit(request.code, **options)
+        submit = SubmitRequest(
+            code=request.code,
+            run_type=request.run_type,
+            engine_type=request.engine,
+            creator=request.creator,
+            variables=request.variables or None,
+            runtime=request.runtime or None,
+            startup=request.startup or None,
+            source={"scriptPath": notebook} if notebook else None,
+        )
+        job = client.start(submit, api="v0" if request.api == "v0" else "v1")
         title = f"Linkis job {job.task_id} ({request.run_type} on {request.engine})"
         run = JobRun(
             job=job,

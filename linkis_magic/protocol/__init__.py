@@ -32,6 +32,7 @@ from linkis_magic.protocol._entrance import (
     parse_submit,
 )
 from linkis_magic.protocol._envelope import (
+    API_PREFIX,
     EXPORT_ERROR_PREFIX,
     Envelope,
     check_export_error,
@@ -66,6 +67,7 @@ from linkis_magic.protocol._manager import (
 )
 
 __all__ = [
+    "API_PREFIX",
     "ENGINE_APPLICATION",
     "EXPORT_ERROR_PREFIX",
     "Column",

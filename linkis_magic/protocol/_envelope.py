@@ -25,6 +25,8 @@ from linkis_magic.errors import (
 )
 from linkis_magic.protocol._values import EXCERPT_CHARS, opt_int
 
+#: Every REST path lives under this prefix on the gateway (docs/linkis-protocol.md §1.1).
+API_PREFIX = "/api/rest_j/v1/"
 #: resultsetToExcel reports failures as a text/plain body with this prefix (§5.7).
 EXPORT_ERROR_PREFIX = "error(错误):"
 

@@ -8,8 +8,9 @@ Why it is more than one download (docs/linkis-protocol.md §5.7, §10.15):
 * The export writes NULL *and* the empty string as ``nullValue``: cells of string columns that
   come back as our sentinel are re-read from the few ``openFile`` pages that hold them (or the
   whole table falls back when they are everywhere).
-* The download runs on a helper thread writing into a pipe that pyarrow's streaming CSV reader
-  consumes, so parsing overlaps the transfer and the CSV text is never held whole.
+* The download writes into a :class:`_BlockParser` (the export's ``dest``) that cuts whole-line
+  blocks and parses and types them on a few threads while the next bytes arrive, so parsing
+  overlaps the transfer and the CSV text is never held whole.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ replacing newlines inside values by spaces. Clients must cope with that, so the 
 produce exactly that.
 
 When the writer's lines sidecar already is the CSV body (no cell to replace, a tab or a
-swappable separator, no line break to flatten), the body is a copy of it; otherwise CSV is
-built column-wise with pyarrow.compute on record batches from `dolphin.iter_batches`, so
-exporting a million rows costs no per-row Python either way. `export` is the one entry
+swappable separator, no line break to flatten), `dolphin.export_lines` hands it over and the
+body is a copy of it (tabs swapped for the separator); otherwise CSV is built column-wise
+with pyarrow.compute on record batches from `dolphin.iter_batches`, so exporting a million
+rows costs no per-row Python either way. `export` is the one entry
 point of the download route: it picks the writer by `ExportOptions.output_file_type`.
 """
 
@@ -130,9 +131,14 @@ def export_csv(
     assert isinstance(meta, list)
     header = _decorate(pa.array([c[0] for c in meta], pa.string()), quote_retouch, keep_newline)
     _write_text(out, pa.array([sep.join(header.to_pylist()) + "\n"], pa.string()), codec)
-    fast = codec is None and not quote_retouch
-    if fast and _copy_lines(path, out, sep, _row_cap(limit), keep_newline):
-        return
+    if codec is None and not quote_retouch:
+        body = dolphin.export_lines(
+            path, _row_cap(limit), tab_separated=sep == "\t", keep_newline=keep_newline
+        )
+        if body is not None:
+            for chunk in body:
+                _send(out, chunk, sep)
+            return
 
     def lines(batch: pa.RecordBatch) -> pa.Array:
         # String.valueOf(null) is "null": only reachable with nullValue=LINKIS_NULL.
@@ -147,43 +153,6 @@ def export_csv(
 
 
 _COPY_CHUNK = 4 << 20
-
-
-def _copy_lines(
-    path: dolphin.PathLike, out: BinaryIO, sep: str, rows: int, keep_newline: bool
-) -> bool:
-    """Send the lines sidecar as the body when it is exactly what rendering would produce.
-
-    That holds when no cell needs a NULL/empty replacement, line breaks inside values are
-    kept or absent, and the separator is a tab or no value holds a tab (then tabs are
-    swapped for it byte-wise). Lines still being built after their job ended are streamed
-    from memory as they come. Returns False (nothing written) otherwise.
-    """
-    pending = dolphin.pending_lines(path)
-    if pending is not None:
-        if not _copyable(pending, sep, keep_newline):
-            return False
-        for part in pending.stream(rows):
-            _send(out, part, sep)
-        return True
-    found = dolphin.raw_lines(path, rows)
-    if found is None:
-        return False
-    lines, data, length = found
-    try:
-        if not _copyable(lines, sep, keep_newline):
-            return False
-        with memoryview(data) as view:
-            _send(out, view[:length], sep)
-        return True
-    finally:
-        data.close()
-
-
-def _copyable(lines: dolphin.Lines | dolphin.PendingLines, sep: str, keep_newline: bool) -> bool:
-    if not lines.clean or (lines.breaks and not keep_newline):
-        return False
-    return sep == "\t" or not lines.tabs
 
 
 def _send(out: BinaryIO, data: memoryview, sep: str) -> None:

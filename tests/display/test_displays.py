@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 from IPython.utils.capture import capture_output
 
+from linkis_magic.config import Settings
 from linkis_magic.display import (
-    DISPLAY_ENV_VAR,
     LOG_TAIL_LINES,
     NullDisplay,
     TextDisplay,
@@ -107,9 +108,11 @@ class TestWidgetDisplay:
     def test_error_lines_highlighted_and_escaped(self) -> None:
         """Error lines are red; markup in log lines is escaped, never interpreted."""
         d = WidgetDisplay(on_kill=None)
-        bad = "2024-01-01 ERROR <script>alert('x')</script> & failed"
+        bad = "2024-01-01 10:00:00.123 ERROR <script>alert('x')</script> & failed"
         listed = "Caused by: boom"  # not matching the pattern, but in error_lines
-        d.update(make_snap(tail=["INFO ok <b>", bad, listed], errors=[listed]))
+        # Linkis's rule, the one the job uses: an INFO line naming an exception is not an error
+        info = "2024-01-01 10:00:01.000 INFO retry after java.io.IOException: FATAL Error: x"
+        d.update(make_snap(tail=["INFO ok <b>", bad, listed, info], errors=[listed]))
         value = d.log.value
         assert "<script>" not in value
         assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; failed" in value
@@ -274,6 +277,38 @@ class TestWidgetOutputs:
         assert last.data["text/plain"] == "Linkis job 17: Failed in 1.0s | boom"
 
 
+class TestUnreachableGateway:
+    """A gateway that stops answering is said once, at once, and cleared when it answers."""
+
+    SINCE = datetime(2026, 1, 2, 13, 4, 5).astimezone()
+
+    def test_text_says_it_once_and_when_it_is_back(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        clock = FakeClock()
+        d = TextDisplay(on_kill=None, clock=clock.now)
+        d.update(make_snap("Running", progress=0.3))
+        d.update(make_snap("Running", progress=0.3, unreachable_since=self.SINCE))
+        d.update(make_snap("Running", progress=0.3, unreachable_since=self.SINCE))
+        d.update(make_snap("Running", progress=0.3))
+        notes = [line for line in capsys.readouterr().out.splitlines() if "Note" in line]
+        assert notes == [
+            "  Note: gateway unreachable since 13:04:05, retrying",
+            "  Note: gateway answering again",
+        ]
+
+    def test_widget_notice_line_shows_and_clears_unthrottled(self) -> None:
+        clock = FakeClock()
+        d = WidgetDisplay(on_kill=None, clock=clock.now, schedule=Timers())
+        d.update(make_snap("Running", notices=["entrance offline"]))
+        d.update(make_snap("Running", notices=["entrance offline"], unreachable_since=self.SINCE))
+        assert "gateway unreachable since 13:04:05, retrying" in d.notice.value
+        assert "entrance offline" in d.notice.value
+        d.update(make_snap("Running", notices=["entrance offline"]))  # same instant: no throttle
+        assert "unreachable" not in d.notice.value
+        assert "entrance offline" in d.notice.value
+
+
 class TestTextDisplay:
     """Plain lines on stdout: state changes, throttled progress, error lines, the summary."""
 
@@ -285,7 +320,12 @@ class TestTextDisplay:
         d.update(make_snap("Scheduled", elapsed=0.1))
         d.update(make_snap("Running", progress=0.1, stages=[("s1", 1, 0, 1, 8)], elapsed=0.5))
         clock.advance(1)
-        d.update(make_snap("Running", progress=0.2, new=["INFO x", "ERROR bad <thing>"]))
+        new = [
+            "2024-01-01 10:00:00.1 INFO x",
+            "2024-01-01 10:00:00.2 ERROR bad <thing>",
+            "2024-01-01 10:00:00.3 INFO retry after java.io.IOException: Error: reset",
+        ]
+        d.update(make_snap("Running", progress=0.2, new=new))
         clock.advance(5)
         d.update(make_snap("Running", progress=0.5, stages=[("s1", 4, 0, 1, 8)], elapsed=6.0))
         clock.advance(5)
@@ -297,7 +337,7 @@ class TestTextDisplay:
             "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
             "Linkis job: Running | 10% | stages s1 1/8 | 0.5s | taskID 17, "
             "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
-            "  ! ERROR bad <thing>",
+            "  ! 2024-01-01 10:00:00.2 ERROR bad <thing>",
             "Linkis job: Running | 50% | stages s1 4/8 | 6.0s | taskID 17, "
             "execID exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
             "Linkis job 17: Succeed in 12.0s | result 1: 3 rows × 2 columns",
@@ -337,33 +377,35 @@ class TestTextDisplay:
 
 
 class TestFrontendMode:
-    """Widget only in a kernel with ipywidgets; overrides and LINKIS_DISPLAY win."""
+    """Widget only in a kernel with ipywidgets; the display setting wins."""
 
-    def test_terminal_shell_is_text(self, shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_terminal_shell_is_text(self, shell: Any) -> None:
         """A real (non-kernel) InteractiveShell gets text."""
-        monkeypatch.delenv(DISPLAY_ENV_VAR, raising=False)
         assert frontend_mode(shell) == "text"
         assert frontend_mode() == "text"
 
-    def test_override_wins(self, shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        """The explicit override beats the environment and detection."""
-        monkeypatch.setenv(DISPLAY_ENV_VAR, "text")
+    def test_setting_wins(self, shell: Any) -> None:
+        """The display setting beats detection; auto falls back to it."""
         assert frontend_mode(shell, "widget") == "widget"
         assert frontend_mode(shell, " Text ") == "text"
-
-    def test_env_var(self, shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        """LINKIS_DISPLAY=widget forces widgets; auto falls back to detection."""
-        monkeypatch.setenv(DISPLAY_ENV_VAR, "widget")
-        assert frontend_mode(shell) == "widget"
         assert frontend_mode(shell, "auto") == "text"
-        monkeypatch.setenv(DISPLAY_ENV_VAR, "auto")
-        assert frontend_mode(shell) == "text"
 
-    def test_bad_values_say_what_to_fix(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Unknown values raise ConfigurationError naming the source and the choices."""
-        monkeypatch.setenv(DISPLAY_ENV_VAR, "fancy")
-        with pytest.raises(ConfigurationError, match=r"LINKIS_DISPLAY 'fancy' must be one of auto"):
-            frontend_mode(None)
+    def test_env_var_is_read_once_by_settings(
+        self, shell: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """$LINKIS_DISPLAY reaches the display through Settings only: a %config or magic
+        value over it is not overruled by a second read of the environment."""
+        monkeypatch.setenv("LINKIS_DISPLAY", "widget")
+        settings = Settings.from_env()
+        assert frontend_mode(shell, settings.display) == "widget"
+        assert frontend_mode(shell) == "text"  # the environment is not read here
+        chosen = settings.merged(origin="%config LinkisMagics.display", display="auto")
+        assert frontend_mode(shell, chosen.display) == "text"
+
+    def test_bad_values_say_what_to_fix(self) -> None:
+        """Unknown values raise ConfigurationError naming the setting and the choices."""
+        with pytest.raises(ConfigurationError, match=r"display 'fancy' must be one of auto"):
+            Settings.from_env({"LINKIS_DISPLAY": "fancy"})
         with pytest.raises(ConfigurationError, match=r"display 'gui' must be one of auto, widget"):
             frontend_mode(None, "gui")
         with pytest.raises(ConfigurationError, match="'none'"):
@@ -381,7 +423,7 @@ def test_job_status_names_match() -> None:
     """The display's colour table covers every JobStatus (a new state would be grey)."""
     from linkis_magic.display._format import BADGE_COLOURS
 
-    assert set(BADGE_COLOURS) == {s.value for s in JobStatus} | {"Submitted"}
+    assert set(BADGE_COLOURS) == {*JobStatus, None}
     assert StageProgress("s", 1, 0, 0, 2).fraction == 0.5
 
 

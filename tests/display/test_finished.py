@@ -24,7 +24,7 @@ from linkis_magic.display import (
     summary_text,
 )
 from linkis_magic.errors import JobCancelled, JobFailed, KillUnconfirmed
-from linkis_magic.protocol import StageProgress
+from linkis_magic.protocol import JobStatus, StageProgress
 from tests.support.snapshots import make_snap, table_result
 
 FULL = "exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0"
@@ -214,7 +214,7 @@ class TestFinishedStages:
         self, state: str, before: tuple[int, int, int, int], after: tuple[int, int, int, int]
     ) -> None:
         """Succeed: all but failed done; Failed/Timeout/Cancelled: nothing running; else as is."""
-        stage = settle_stage(StageProgress("s1", *before), state)
+        stage = settle_stage(StageProgress("s1", *before), JobStatus(state))
         assert (stage.succeeded, stage.failed, stage.running, stage.total) == after
 
     def test_widget_rows_after_succeed_without_final_stages(self) -> None:

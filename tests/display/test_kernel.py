@@ -81,13 +81,14 @@ class TestSavedNotebook:
             kept.show()
             """,
             """
+            BAD = "2024-01-01 10:00:00.000 ERROR <b>Table</b> not found"
             failing.update(make_snap("Running", progress=0.4,
                                      stages=[("s1", 3, 0, 1, 4), ("s2", 0, 1, 1, 5)],
-                                     tail=["INFO start", "ERROR <b>Table</b> not found"]))
+                                     tail=["INFO start", BAD]))
             failing.finish(make_snap("Failed", progress=0.4, elapsed=5.0, err_code=21304,
                                      err_desc="Table not found",
                                      stages=[("s1", 4, 0, 0, 4), ("s2", 0, 2, 0, 5)],
-                                     tail=["INFO start", "ERROR <b>Table</b> not found"]))
+                                     tail=["INFO start", BAD]))
             kept.update(make_snap("Running", progress=0.5))
             kept.finish(make_snap("Succeed", elapsed=2.0), [table_result(1, 7, 3)])
             """,

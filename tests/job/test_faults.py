@@ -203,7 +203,7 @@ class TestSessionsAndRestarts:
                     "import time; time.sleep(30)", run_type="python", engine_type=PY
                 )
                 box.stop()
-                job.unreachable_grace = 1.0
+                job.gateway_outage_timeout = 1.0
                 with pytest.raises(TransportError, match="unreachable") as info:
                     job.wait(timeout=60)
                 assert f"client.job({job.task_id})" in str(info.value)

@@ -12,7 +12,12 @@ from collections.abc import Callable
 import pytest
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.errors import KillUnconfirmed, RequestFailedError, TransportError
+from linkis_magic.errors import (
+    ConnectionFailed,
+    KillUnconfirmed,
+    RequestFailedError,
+    TransportTimeout,
+)
 from linkis_magic.job import Job
 from linkis_magic.job._stop import KILL_GRACE, StopAttempt, stop
 from linkis_magic.protocol import JobStatus
@@ -99,15 +104,24 @@ class TestStop:
         clock = FakeClock()
 
         def no_answer(_t: float) -> JobStatus:
-            raise TransportError("timed out")
+            raise TransportTimeout("no reply")
 
-        script = Script(clock, kill=raise_(TransportError("timed out")), status=no_answer)
+        script = Script(clock, kill=raise_(TransportTimeout("no reply")), status=no_answer)
         outcome = stop(script.kill, script.status, clock)
         assert isinstance(outcome, StopAttempt) and outcome.state is None
         assert "could not be delivered (the gateway did not answer in time)" in outcome.reason(
             KILL_GRACE
         )
         assert clock.elapsed() == pytest.approx(KILL_GRACE)
+
+    def test_refused_kill_is_told_by_type_not_by_message(self) -> None:
+        """A refused connection whose text happens to say "timed out" is still unreachable."""
+        clock = FakeClock()
+        refused = ConnectionFailed("GET /api/rest_j/v1/entrance/timed out/kill: refused")
+        script = Script(clock, kill=raise_(refused))
+        outcome = stop(script.kill, script.status, clock)
+        assert isinstance(outcome, StopAttempt)
+        assert "(the gateway could not be reached)" in outcome.reason(KILL_GRACE)
 
 
 class TestJobWithAnOfflineEntrance:

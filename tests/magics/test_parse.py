@@ -106,6 +106,19 @@ class TestUsageErrors:
         assert "'hive' needs a version, e.g. 'hive-2.3.3'" in caplog.text
         assert magics.engine is None
 
+    def test_gateway_outage_timeout_trait_reaches_the_client(
+        self, shell: Any, magics: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        shell.run_cell("%config LinkisMagics.gateway_outage_timeout = -1")
+        assert "gateway_outage_timeout must be a positive number" in caplog.text
+        assert magics.gateway_outage_timeout is None
+        shell.run_cell("%config LinkisMagics.gateway_outage_timeout = 2.5")
+        settings = magics.session.settings()
+        assert settings.origin("gateway_outage_timeout") == (
+            "%config LinkisMagics.gateway_outage_timeout"
+        )
+        assert magics.session.client(settings).gateway_outage_timeout == 2.5
+
     def test_help_prints_usage_and_sends_nothing(
         self, shell: Any, magics: Any, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -25,6 +25,7 @@ def make_snap(
     notices: Sequence[str] = (),
     exec_id: str | None = "exec_id018007linkis-cg-entranceb0:9104IDE_alice_spark_0",
     resources: Any = None,
+    unreachable_since: Any = None,
 ) -> Any:
     """Build a JobSnapshot (stages are ``(id, succeeded, failed, running, total)``;
     ``resources`` from :func:`make_resources`).
@@ -51,6 +52,7 @@ def make_snap(
         done=status.is_terminal,
         notices=tuple(notices),
         resources=resources,
+        unreachable_since=unreachable_since,
     )
 
 

@@ -5,7 +5,8 @@ exactly what a Linkis engine would have written (docs/linkis-protocol.md §6):
 
 - `format`: the byte layout, type names and how values are rendered as text;
 - `writer`: `write_table` (Python rows), `write_text` (lines), `write_arrow` (vectorized);
-- `reader`: `read_header`, `count_rows`, `read_page` (openFile), `iter_batches` (exports);
+- `reader`: `read_header`, `count_rows`, `read_page` (openFile), `iter_batches` (exports),
+  `export_lines` (a CSV export's body straight from the lines sidecar, when it is one);
 - `values`: how stored cells read back (nullValue rules, normalizing other writers' text);
 - `sidecars`: the hidden offset index and tab-joined lines our writers leave next to each file
   (`pending_lines`, `wait_lines`: the lines of a file just written may still be in the making).
@@ -28,11 +29,13 @@ from linkis_magic.sandbox.dolphin.format import (
     linkis_type_for_arrow,
     normalize_type,
     render_value,
+    string_bytes,
+    string_offsets,
 )
 from linkis_magic.sandbox.dolphin.reader import (
     count_rows,
+    export_lines,
     iter_batches,
-    raw_lines,
     read_arrow,
     read_header,
     read_page,
@@ -63,6 +66,7 @@ __all__ = [
     "PathLike",
     "PendingLines",
     "count_rows",
+    "export_lines",
     "index_path",
     "is_sidecar_name",
     "iter_batches",
@@ -70,11 +74,12 @@ __all__ = [
     "linkis_type_for_arrow",
     "normalize_type",
     "pending_lines",
-    "raw_lines",
     "read_arrow",
     "read_header",
     "read_page",
     "render_value",
+    "string_bytes",
+    "string_offsets",
     "wait_lines",
     "write_arrow",
     "write_table",

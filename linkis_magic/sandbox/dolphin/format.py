@@ -258,14 +258,34 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Z", "+00:00", "Etc/
 arrives as Etc/UTC)."""
 
 
+def string_offsets(arr: pa.Array) -> np.ndarray[Any, Any]:
+    """The ``len(arr) + 1`` offsets of a string array's cells into its data buffer (int32, or
+    int64 for large_string), without a copy: cell i is ``data[offsets[i]:offsets[i + 1]]``."""
+    raw = arr.buffers()[1]
+    if raw is None:
+        return np.zeros(len(arr) + 1, np.int32)
+    dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(raw, dtype=dtype)[arr.offset : arr.offset + len(arr) + 1]
+
+
+def string_bytes(arr: pa.Array, count: int | None = None) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The UTF-8 bytes of the first ``count`` cells (all by default) back to back, without a
+    copy (``.data`` is the memoryview to write). Null cells add no bytes."""
+    n = len(arr) if count is None else count
+    if n == 0:
+        return np.empty(0, np.uint8)
+    offsets = string_offsets(arr)
+    first, last = int(offsets[0]), int(offsets[n])
+    data = arr.buffers()[2]
+    if data is None or last == first:
+        return np.empty(0, np.uint8)
+    return np.frombuffer(data, dtype=np.uint8, count=last - first, offset=first)
+
+
 def _has_letters(text: pa.Array) -> bool:
     """Whether a cast number holds an exponent or spells nan/inf: any byte above "9" (plain
     renderings are digits, "-" and "." only), found with one vectorized max."""
-    if len(text) == 0:
-        return False
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)
-    first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
+    data = string_bytes(text)
     return bool(len(data)) and int(data.max()) > ord("9")
 
 
@@ -399,10 +419,7 @@ _PREFIX_DISTINCT = 4096
 
 def _field_lengths(col: pa.Array) -> np.ndarray[Any, np.dtype[np.int32]]:
     """UTF-8 byte length of every cell of a string array, from its offsets buffer."""
-    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[
-        col.offset : col.offset + len(col) + 1
-    ]
-    return np.diff(offsets)
+    return np.diff(string_offsets(col))
 
 
 def _record_prefixes(lens: list[np.ndarray[Any, np.dtype[np.int32]]]) -> pa.Array | None:
@@ -462,10 +479,7 @@ def encode_batch(
         records = pc.binary_join_element_wise(prefixes, *cols, "")
     else:
         records = _join_records(cols)
-    offsets = np.frombuffer(records.buffers()[1], dtype=np.int32)[
-        records.offset : records.offset + len(records) + 1
-    ]
-    return records, offsets, cols
+    return records, string_offsets(records), cols
 
 
 def _join_records(cols: list[pa.Array]) -> pa.Array:

@@ -44,7 +44,9 @@ _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 class _File:
-    """An opened `.dolphin` file: header parsed, data start known, bytes memory-mapped."""
+    """An opened `.dolphin` file: header parsed, data start known, bytes memory-mapped.
+
+    A context manager: the mapping is closed on exit (every reader here uses `with`)."""
 
     def __init__(self, path: PathLike) -> None:
         self.path = path
@@ -57,6 +59,25 @@ class _File:
                 raise EmptyResultError(f"The file:{os.fspath(path)} is empty")
             # Memory-mapped: a page read touches only the pages it needs.
             self.data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            self._parse_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> _File:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Unmap the file. Arrays cut from it are copies (`take`), so nothing refers to the
+        mapping once a read has returned."""
+        self.data.close()
+
+    def _parse_header(self) -> None:
+        path = self.path
         head = self.data[:HEADER_LEN]
         if len(head) < HEADER_LEN or not head.startswith(MAGIC):
             raise DolphinFormatError(
@@ -167,7 +188,8 @@ class _File:
         return starts
 
     def stored_lines(self) -> tuple[sidecars.Lines, mmap.mmap] | None:
-        """The lines sidecar, when the index read by `offsets` vouches for it."""
+        """The lines sidecar, when the index read by `offsets` vouches for it (the caller
+        closes the mapping)."""
         if self.index is None or not self.table:
             return None
         return sidecars.open_lines(self.path, self.index)
@@ -196,16 +218,16 @@ class _File:
 
 def read_header(path: PathLike) -> tuple[int, list[tuple[str, str, str]] | str]:
     """(type code, columns as (name, reported dataType, comment)) or (type code, text metadata)."""
-    r = _File(path)
-    if r.table:
-        return r.type_code, r.columns()
-    return r.type_code, r.text_metadata()
+    with _File(path) as r:
+        if r.table:
+            return r.type_code, r.columns()
+        return r.type_code, r.text_metadata()
 
 
 def count_rows(path: PathLike) -> int:
     """Number of data records (fileInfo's rowNumber with pageSize=-1)."""
-    r = _File(path)
-    return len(r.offsets()[0])
+    with _File(path) as r:
+        return len(r.offsets()[0])
 
 
 def _kinds(r: _File, n_fields: int) -> list[str]:
@@ -219,7 +241,11 @@ def read_page(
     """Rows of one 1-based page as openFile returns them (text results: one-element rows)."""
     if page < 1 or page_size < 1:
         raise ValueError(f"page and page_size must be >= 1, got page={page} size={page_size}")
-    r = _File(path)
+    with _File(path) as r:
+        return _page(r, page, page_size, null_value)
+
+
+def _page(r: _File, page: int, page_size: int, null_value: str | None) -> list[list[str | None]]:
     first = (page - 1) * page_size
     offsets, canonical = r.offsets(stop=first + page_size)
     if first >= len(offsets):
@@ -268,11 +294,16 @@ def iter_batches(
     beyond the metadata's columns are dropped here (read_page keeps them).
     """
     sidecars.wait_lines(path)
-    r = _File(path)
+    with _File(path) as r:
+        yield from _batches(r, limit, NullPolicy(null_value, export=export), batch_rows)
+
+
+def _batches(
+    r: _File, limit: int | None, policy: NullPolicy, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     offsets, canonical = r.offsets(stop=limit)
     if limit is not None:
         offsets = offsets[: max(limit, 0)]
-    policy = NullPolicy(null_value, export=export)
     if r.table:
         cols = r.columns()
         names = [c[0] for c in cols]
@@ -302,38 +333,70 @@ def iter_batches(
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
     stored = r.stored_lines() if canonical else None
-    if stored is not None and stored[0].splittable:
-        yield from ordered_map(
-            lambda cells: pa.RecordBatch.from_arrays(
-                [apply_policy(policy, k, a, True) for k, a in zip(kinds, cells, strict=True)],
-                names=names,
-            ),
-            sidecars.line_cells(stored[1], stored[0].size, len(kinds), len(offsets)),
-        )
+    if stored is not None and not stored[0].splittable:
+        stored[1].close()
+        stored = None
+    if stored is not None:
+        lines, data = stored
+        with data:
+            yield from ordered_map(
+                lambda cells: pa.RecordBatch.from_arrays(
+                    [apply_policy(policy, k, a, True) for k, a in zip(kinds, cells, strict=True)],
+                    names=names,
+                ),
+                sidecars.line_cells(data, lines.size, len(kinds), len(offsets)),
+            )
         return
     chunks = (offsets[lo : lo + batch_rows] for lo in range(0, len(offsets), batch_rows))
     yield from ordered_map(make, chunks, 1 if not r.table else 0)
 
 
-def raw_lines(path: PathLike, rows: int) -> tuple[sidecars.Lines, mmap.mmap, int] | None:
-    """The lines sidecar and the byte length of its first `rows` rows, or None.
+def export_lines(
+    path: PathLike, rows: int, *, tab_separated: bool, keep_newline: bool
+) -> Iterator[memoryview] | None:
+    """The body of a CSV export of the first `rows` rows, straight from the lines our writer
+    left (a file, or lines still being built, streamed from memory as they come); None when
+    they are not exactly what rendering would produce, and nothing was read.
 
-    None when there is no valid sidecar (a file we did not write, an older sandbox's, a
-    text result) or when rows and line ends do not correspond (a cell holds a line break)
-    and `rows` stops before the end.
+    They are when no cell needs the export's NULL/empty replacement, line breaks inside
+    values are kept (`keep_newline`) or absent, and the export is tab-separated or no value
+    holds a tab (the caller then swaps tabs for its separator byte-wise). The chunks are
+    tab-joined lines; each is valid until the next one is asked for, and the files behind
+    them are closed when the iterator ends (or is closed).
     """
+    pending = sidecars.pending_lines(path)
+    if pending is not None:
+        if not _copyable(pending, tab_separated, keep_newline):
+            return None
+        return pending.stream(rows)
     sidecars.wait_lines(path)
-    r = _File(path)
-    offsets, canonical = r.offsets()
-    stored = r.stored_lines() if canonical else None
+    with _File(path) as r:
+        offsets, canonical = r.offsets()
+        stored = r.stored_lines() if canonical else None
     if stored is None:
         return None
     lines, data = stored
-    if rows >= len(offsets):
-        return lines, data, lines.size
-    if lines.breaks:
+    length = lines.size
+    if rows < len(offsets):
+        length = -1 if lines.breaks else sidecars.line_end(data, lines.size, max(rows, 0))
+    if length < 0 or not _copyable(lines, tab_separated, keep_newline):
+        data.close()
         return None
-    return lines, data, sidecars.line_end(data, lines.size, max(rows, 0))
+    return _mapped(data, length)
+
+
+def _copyable(
+    lines: sidecars.Lines | sidecars.PendingLines, tab_separated: bool, keep_newline: bool
+) -> bool:
+    if not lines.clean or (lines.breaks and not keep_newline):
+        return False
+    return tab_separated or not lines.tabs
+
+
+def _mapped(data: mmap.mmap, length: int) -> Iterator[memoryview]:
+    """The first `length` bytes of a mapped lines file as one view; unmapped afterwards."""
+    with data, memoryview(data) as whole, whole[:length] as view:
+        yield view
 
 
 def read_arrow(

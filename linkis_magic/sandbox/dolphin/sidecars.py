@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from linkis_magic.sandbox.dolphin.format import PathLike
+from linkis_magic.sandbox.dolphin.format import PathLike, string_bytes
 
 PREFIX = "."
 INDEX_SUFFIX = ".idx"
@@ -244,9 +244,7 @@ class PendingLines:
             index += 1
             take = min(rows, len(part))
             rows -= take
-            offsets = np.frombuffer(part.buffers()[1], dtype=np.int32)
-            first, last = int(offsets[part.offset]), int(offsets[part.offset + take])
-            yield memoryview(part.buffers()[2])[first:last]
+            yield string_bytes(part, take).data
 
 
 _building: dict[str, PendingLines] = {}

@@ -37,6 +37,8 @@ from linkis_magic.sandbox.dolphin.format import (
     linkis_type_for_arrow,
     metadata_record,
     render_value,
+    string_bytes,
+    string_offsets,
     text_record,
 )
 from linkis_magic.sandbox.parallel import default_workers, ordered_map
@@ -173,7 +175,7 @@ def write_arrow(
             for encoded in ordered_map(_encode_records if after else _encode_both, batches):
                 ends = encoded.ends
                 first, last = int(ends[0]), int(ends[-1])
-                fh.write(memoryview(encoded.records.buffers()[2])[first:last])
+                fh.write(string_bytes(encoded.records).data)
                 starts.append(ends[:-1].astype(np.int64) - first + pos)
                 pos += last - first
                 rows += len(ends) - 1
@@ -321,19 +323,10 @@ def _flags(plain: list[bool], nulls: bool, cells: list[pa.Array]) -> _CellFlags:
             continue
         if clean:
             clean = not pc.any(pc.is_in(text, value_set=_MARKERS)).as_py()
-        data = _string_bytes(text)
+        data = string_bytes(text)
         tabs = tabs or bool((data == 9).any())
         breaks = breaks or bool((data == 10).any() or (data == 13).any())
     return _CellFlags(clean, tabs, breaks)
-
-
-def _string_bytes(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    """The characters of a string array as one uint8 array (no copy)."""
-    if len(arr) == 0:
-        return np.empty(0, np.uint8)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    first, last = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-    return np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=last - first, offset=first)
 
 
 @dataclass
@@ -376,13 +369,10 @@ def _lines(cells: list[pa.Array]) -> pa.Array:
             lines = pa.StringArray.from_buffers(
                 len(lines), lines.buffers()[1], pa.py_buffer(data), offset=lines.offset
             )
-        ends = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
-            lines.offset + 1 : lines.offset + len(lines) + 1
-        ]
-        data[ends - 1] = ord("\n")
+        data[string_offsets(lines)[1:] - 1] = ord("\n")
     return lines
 
 
 def _write_string_data(out: BinaryIO, arr: pa.Array) -> None:
     """Write a string array's characters back to back."""
-    out.write(_string_bytes(arr).data)
+    out.write(string_bytes(arr).data)
