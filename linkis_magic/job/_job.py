@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -119,6 +120,10 @@ class Job:
         self._resources: Resources | None = None
         self._finished_elapsed: float | None = None
         self._results: dict[int | None, list[ResultSet]] = {}
+        # the last log lines and stage counts, read on helper threads once the end is seen
+        self._end_lock = threading.Lock()
+        self._end_log: Future[int] | None = None
+        self._end_progress: Future[bool] | None = None
         #: seconds wait()/results() keep retrying while the gateway is unreachable
         self.unreachable_grace = UNREACHABLE_GRACE
         #: seconds a cancel waits for a final state before giving up (KillUnconfirmed)
@@ -146,6 +151,7 @@ class Job:
     @property
     def log_lines(self) -> list[str]:
         """Every log line seen so far (slot [3] of the Linkis log array), in order."""
+        self._join_end_reads()
         return list(self._log.lines)
 
     # ------------------------------------------------------------------ single calls
@@ -188,12 +194,14 @@ class Job:
 
     def read_log(self) -> list[str]:
         """The whole log as far as it exists now (entrance, or the persisted file)."""
+        self._join_end_reads()
         if self._state is None or not self._state.is_terminal or not self._log.lines:
             self._log.fetch(final=True)
         return self.log_lines
 
     def snapshot(self, since: int = 0) -> JobSnapshot:
         """A frozen view for displays; ``new_log_lines`` are the lines after ``since``."""
+        self._join_end_reads()
         view = self._log.view(since, LOG_TAIL, ERROR_TAIL)
         with self._lock:
             task = self._route.task
@@ -273,7 +281,7 @@ class Job:
             if cancel is not None and cancel.is_set():
                 return self._cancel(report)
             try:
-                changed, state = self._tick(aux, early=poll.early())
+                changed, state = self._tick(aux, early=poll.early(), near_end=poll.near_end())
             except (TransportError, ProtocolError) as exc:
                 retry_in = self._ride_out(exc, poll)
                 if deadline is not None and clock.now() >= deadline:
@@ -326,34 +334,40 @@ class Job:
                 st.succeeded + st.failed >= st.total for st in self._stages
             )
 
-    def _tick(self, aux: AuxSchedule, early: bool = False) -> tuple[bool, JobStatus]:
+    def _tick(
+        self, aux: AuxSchedule, early: bool = False, near_end: bool = False
+    ) -> tuple[bool, JobStatus]:
         """One poll: status, then progress and log when due. Returns (changed, state).
 
         ``early`` ticks (right after submit) ask for the status only, unless it is final: a
         job that ends within them costs no log/progress calls before its final log read.
+        ``near_end`` ticks (early ones, and once every task is done) also read jobhistory
+        beside the status: when the status says the job ended, that row usually already
+        carries the final state and resultLocation, so seeing the end costs one round trip.
         """
         previous = self._state
         notices = len(self._route.notices)
+        row = self._route.history_aside() if near_end else None
         state = self._route.status()
+        seen = self._route.take_aside(row)
         now = self._clock.now()
         changed = state is not previous
-        terminal = state.is_terminal
-        final_log = None
-        if terminal:
-            # The last log lines are read while jobhistory is (one round trip for both); the
-            # entrance can be ahead of jobhistory: settle it before reading errCode etc.
-            final_log = aside(lambda: self._log.fetch(final=True))
-            self._route.settle(state, self._clock)
-        quiet = early and not terminal
+        if state.is_terminal:
+            # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
+            # The last log lines and stage counts are read on the side meanwhile and joined
+            # when someone looks (snapshot, log_lines, the outcome, results), so they cost
+            # no round trip of their own before results are listed.
+            self._start_end_reads(state)
+            self._route.settle(state, self._clock, seen)
+            with self._lock:
+                self._set_state(state)
+            return True, state
+        quiet = early
         new_lines = 0
-        if final_log is not None:
-            new_lines = final_log.result()
-        elif not quiet and aux.due("log", now, changed):
+        if not quiet and aux.due("log", now, changed):
             new_lines = self._log.fetch(final=False)
             aux.done("log", now, new_lines > 0)
-        if terminal:
-            progress_changed = self._final_progress(state)
-        elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
+        if not quiet and state not in _WAITING and aux.due("progress", now, changed):
             polled = self._poll_progress()
             progress_changed = bool(polled)
             with self._lock:
@@ -366,6 +380,29 @@ class Job:
             self._set_state(state)
         noticed = len(self._route.notices) > notices
         return changed or new_lines > 0 or progress_changed or noticed, state
+
+    def _start_end_reads(self, state: JobStatus) -> None:
+        with self._end_lock:
+            self._end_log = aside(lambda: self._log.fetch(final=True))
+            self._end_progress = aside(lambda: self._final_progress(state))
+
+    def _join_end_reads(self) -> None:
+        """Wait for the reads started when the end was seen. A final log read that failed
+        for transport reasons is read again, riding out the gateway as a poll would."""
+        with self._end_lock:
+            log, progress = self._end_log, self._end_progress
+            self._end_log = self._end_progress = None
+            if progress is not None:
+                progress.result()  # _final_progress handles gateway errors itself
+            poll: PollSchedule | None = None
+            while log is not None:
+                try:
+                    log.result()
+                    return
+                except (TransportError, ProtocolError) as exc:
+                    poll = poll or PollSchedule.start(self._clock, None, fresh=False)
+                    self._clock.sleep(self._ride_out(exc, poll))
+                    log = aside(lambda: self._log.fetch(final=True))
 
     def _poll_progress(self) -> bool | None:
         """Whether progress changed; None when this tick only probed the gateway (see
@@ -453,6 +490,7 @@ class Job:
     def _outcome(self, state: JobStatus) -> JobStatus:
         if state is JobStatus.SUCCEED:
             return state
+        self._join_end_reads()  # the error lines
         name = self._route.name
         if state is JobStatus.CANCELLED:
             raise self._error(JobCancelled, f"Linkis job {name} was cancelled", state)
@@ -467,6 +505,7 @@ class Job:
         raise self._error(JobFailed, message, state)
 
     def _error(self, cls: type[JobError], message: str, state: JobStatus, **extra: Any) -> JobError:
+        self._join_end_reads()
         task = self._route.task
         failed = state.is_failure
         return cls(
@@ -546,10 +585,13 @@ class Job:
         while True:
             try:
                 location = self._result_location()
-                return none if location is None else read(location)
+                found = none if location is None else read(location)
             except (TransportError, ProtocolError) as exc:
                 self._ride_out(exc, poll)
                 self._clock.sleep(RESULT_RETRY)
+            else:
+                self._join_end_reads()
+                return found
 
     def _result_location(self) -> str | None:
         if self.task_id is None:

@@ -4,7 +4,9 @@ Why the schedule looks the way it does (docs/linkis-protocol.md §3, §7; offici
 every 1-5 s):
 
 * The first status call goes out ~5 ms after submit, the next ones every 10 ms for 50 ms
-  (status only: log and progress wait until the job outlives that span or ends), and the
+  (status only: log and progress wait until the job outlives that span or ends; jobhistory is
+  read beside each and beside the first HISTORY_TICKS calls whatever they take, see
+  ``Job._tick``, so the call that sees a quick job end also brings its resultLocation), and the
   interval then grows by 1.5x up to about one second: a ``select 1`` is seen finished almost
   at once, and a 30-second job costs about one status call per second.
 * Once progress says every task is done while the job still runs (a Spark engine writing its
@@ -32,6 +34,7 @@ __all__ = ["AuxSchedule", "PollSchedule"]
 FIRST_POLL = 0.005  # seconds after submit for the first status call ...
 EARLY_POLL = 0.01  # ... then this interval (status only) ...
 EARLY_SPAN = 0.05  # ... for this long after it: a `select 1` on a healthy gateway ends here
+HISTORY_TICKS = 4  # a fresh job's first status calls also read jobhistory (a slow link)
 BACKOFF = 1.5  # growth of the poll interval per tick
 MAX_INTERVAL = 1.0  # cap of the poll interval while the job runs
 FINISH_POLL = 0.02  # first interval once progress reports every task done ...
@@ -56,17 +59,18 @@ class PollSchedule:
     interval: float = EARLY_POLL
     finishing_since: float | None = None
     failing_since: float | None = None
+    fresh: bool = False
+    ticks: int = 0
 
     @classmethod
     def start(cls, clock: Clock, submitted_at: float | None, *, fresh: bool) -> PollSchedule:
         """The schedule for a wait that begins now."""
         now = clock.now()
         if fresh and submitted_at is not None:
-            return cls(
-                clock,
-                first_at=max(now, submitted_at + FIRST_POLL),
-                early_until=submitted_at + FIRST_POLL + EARLY_SPAN,
-            )
+            # the span runs from the first call: over a slow link the submit reply alone
+            # may take longer than EARLY_SPAN
+            first_at = max(now, submitted_at + FIRST_POLL)
+            return cls(clock, first_at=first_at, early_until=first_at + EARLY_SPAN, fresh=True)
         return cls(clock, first_at=now, early_until=now)
 
     def until_first(self) -> float:
@@ -77,8 +81,16 @@ class PollSchedule:
         """True during the status-only span right after submit."""
         return self.clock.now() < self.early_until
 
+    def near_end(self) -> bool:
+        """Whether the next tick may well see the end: right after submit (the early span
+        and the first HISTORY_TICKS calls), or once every task is done."""
+        if self.finishing_since is not None:
+            return True
+        return self.fresh and (self.early() or self.ticks < HISTORY_TICKS)
+
     def after_tick(self, *, tasks_all_done: bool) -> float:
         """A tick succeeded: the interval to sleep before the next one."""
+        self.ticks += 1
         self.failing_since = None
         now = self.clock.now()
         if tasks_all_done:

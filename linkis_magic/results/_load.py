@@ -11,12 +11,21 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   falls back to pages whenever the export does not match the result set. A file the listing
   says is over :data:`BIG_FILE_BYTES` starts with a one-row page (type and columns only), so
   a big table's first page is not transferred twice.
+* Round trips, not bytes, are what a remote gateway makes expensive. A file the listing says
+  is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
+  least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
+  ``fileInfo`` beside its first page. The result sets of a job load concurrently on a few
+  threads (LOAD_WORKERS); the list keeps the numeric order, and one failure fails the whole
+  load (after the others have stopped), so a caller never sees part of the result sets.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +44,12 @@ _log = logging.getLogger("linkis_magic.results")
 FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
 BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openFile page
 TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
+MIN_ROW_BYTES = 22  # the smallest .dolphin table row: two 10-digit lengths and "0," (§6.3)
+SMALL_FILE_BYTES = FAST_PATH_ROWS * MIN_ROW_BYTES  # at most FAST_PATH_ROWS rows: one page
+LOAD_WORKERS = 4  # result sets loaded at once (each is a few requests in a row)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +80,30 @@ def load_results(
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
     found = _result_entries(client, result_location)
-    loaded = (_load_one(client, entry, index, limit) for index, entry in found)
+    loaded = _load_all(lambda item: _load_one(client, item[1], item[0], limit), found)
     return [rs for rs in loaded if rs is not None]
+
+
+def _load_all(load: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[load(item) for item in items]`` on up to LOAD_WORKERS threads, in the items' order.
+
+    The first failure cancels what has not started, waits for what runs, and is raised (the
+    one of the earliest item when several failed), so no thread outlives the call.
+    """
+    if len(items) <= 1:
+        return [load(item) for item in items]
+    workers = min(LOAD_WORKERS, len(items))
+    with ThreadPoolExecutor(workers, thread_name_prefix="linkis-results") as pool:
+        futures: list[Future[R]] = [pool.submit(load, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        if any(f.done() and f.exception() is not None for f in futures):
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            for future in futures:
+                if not future.cancelled() and future.exception() is not None:
+                    future.result()  # raises it
+        return [future.result() for future in futures]
 
 
 def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
@@ -85,27 +122,36 @@ def _result_entries(client: ResultSource, result_location: str) -> list[tuple[in
 
 
 def table_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
-    """The result files that hold tables (one one-row openFile page each tells the type)."""
-    return [
-        (index, path)
-        for index, path in list_result_files(client, result_location)
-        if client.open_file(path, page=1, page_size=1, null_value=NULL_VALUE).type == "2"
-    ]
+    """The result files that hold tables (one one-row openFile page each tells the type,
+    asked for every file at once)."""
+    files = list_result_files(client, result_location)
+    kinds = _load_all(
+        lambda item: client.open_file(item[1], page=1, page_size=1, null_value=NULL_VALUE).type,
+        files,
+    )
+    return [item for item, kind in zip(files, kinds, strict=True) if kind == "2"]
 
 
 def _load_one(
     client: ResultSource, entry: DirEntry, index: int, limit: int | None
 ) -> ResultSet | None:
     path = entry.path
-    page_size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit + 1))
+    size = entry.size
+    page_size = PAGE_SIZE
+    if size is not None and size <= SMALL_FILE_BYTES:
+        page_size = max(PAGE_SIZE, size // MIN_ROW_BYTES + 1)  # the whole file in one page
+    if limit is not None:
+        page_size = max(1, min(page_size, limit + 1))
     # A big file is going to take the CSV path: its first page only needs to say the type
     # and columns, not carry PAGE_SIZE rows that are read again from the export.
     may_export = limit is None or limit >= FAST_PATH_ROWS
-    big = may_export and entry.size is not None and entry.size > BIG_FILE_BYTES
+    big = may_export and size is not None and size > BIG_FILE_BYTES
     first_size = 1 if big else page_size
-    # A big file is almost surely a table headed for the export, which needs its row count:
-    # ask fileInfo alongside the first page (one round trip instead of two).
-    info = aside(lambda: client.file_info(path, page_size=-1)) if big else None
+    # A file that may hold more than FAST_PATH_ROWS rows may be a table headed for the
+    # export, which needs its row count: ask fileInfo alongside the first page (one round
+    # trip instead of two).
+    sized = may_export and size is not None and size > SMALL_FILE_BYTES
+    info = aside(lambda: client.file_info(path, page_size=-1)) if sized else None
     first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
     if not first.type and not first.rows:
         return None  # an empty file: the client already issued Linkis's 206 warning

@@ -418,6 +418,38 @@ class TestPollingBudget:
         assert job.log_lines == ["one", "two"]
 
 
+    def test_the_call_that_sees_the_end_brings_the_result_location(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """Right after submit jobhistory is read beside the status, so a quick job's end and
+        its resultLocation come in one round trip; its last log lines are read on the side
+        and are all there once anyone looks."""
+        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["one", "two"]))
+        gw.on("GET", HISTORY, task_doc("Running", result_location=None), task_doc("Succeed"))
+        ResultServer(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        assert job.wait() is JobStatus.SUCCEED
+        assert len(gw.calls("GET", HISTORY)) == 2 == len(gw.calls("GET", STATUS))
+        assert job.log_lines == ["one", "two"]
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls("GET", HISTORY)) == 2  # the listing needed no other read
+        assert len(gw.calls("GET", LOG)) == 1
+
+    def test_an_attached_job_does_not_read_jobhistory_on_every_tick(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        gw.on("GET", STATUS, running_for(20.0, clock))
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        no_progress(gw)
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        job.status()  # someone asked already: not a fresh wait
+        job.wait()
+        assert len(gw.calls("GET", STATUS)) > 10
+        assert len(gw.calls("GET", HISTORY)) == 1  # the settling read at the end
+
+
 class TestFinishing:
     """Once every task is done the end is near: the job is polled closely again."""
 
