@@ -243,10 +243,24 @@ class Job:
         network error) stops the job the same way and is re-raised with a note saying how that
         went; a kill that fails is noted, never raised instead.
         """
+        return self._wait(timeout, on_update, cancel)
+
+    def _wait(
+        self,
+        timeout: float | None,
+        on_update: Callable[[JobSnapshot], object] | None,
+        cancel: threading.Event | None,
+        *,
+        join: bool = True,
+    ) -> JobStatus:
+        """``wait()``; with ``join=False`` a success returns before the last log lines and
+        stage counts are in (results() lists the result sets meanwhile, then joins them)."""
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", allow_zero=True)
         try:
             final = self._follow(timeout, on_update, cancel)
+            if join:
+                self._join_end_reads()
         except JobError:
             raise
         except BaseException as exc:
@@ -263,7 +277,7 @@ class Job:
         clock = self._clock
         poll = PollSchedule.start(clock, self._started_mono, fresh=self._state is None)
         deadline = None if timeout is None else clock.now() + timeout
-        aux = AuxSchedule()
+        aux = AuxSchedule(self._started_mono)
         shown = 0  # log lines already handed to on_update
 
         def report() -> None:
@@ -296,6 +310,9 @@ class Job:
             if deadline is not None and clock.now() >= deadline:
                 raise self._wait_timeout(timeout, state)
             pause = poll.after_tick(tasks_all_done=self._tasks_all_done())
+            wake = aux.wake_at()  # when the stages should all be done: worth a tick then
+            if wake is not None:
+                pause = max(0.0, min(pause, wake - clock.now()))
 
     def _ride_out(self, exc: LinkisError, poll: PollSchedule) -> float:
         """Swallow a transient failure of one poll; re-raise once the grace time has passed."""
@@ -372,8 +389,10 @@ class Job:
             progress_changed = bool(polled)
             with self._lock:
                 staged = bool(self._stages)
+                fraction = self._progress if staged else None
             age = now - self._started_mono if staged and self._started_mono is not None else None
-            aux.done("progress", now, polled is not False, age)  # None: ask again next tick
+            # None: ask again next tick
+            aux.done("progress", now, polled is not False, age, fraction)
         else:
             progress_changed = False
         with self._lock:
@@ -578,7 +597,7 @@ class Job:
         """Wait for success, then ``read(resultLocation)``, riding out an unreachable gateway
         (``none`` when the job made no result sets)."""
         if self._state is None or not self._state.is_terminal:
-            self.wait()
+            self._wait(None, None, None, join=False)
         else:
             self._outcome(self._state)
         poll = PollSchedule.start(self._clock, None, fresh=False)

@@ -17,6 +17,7 @@ from tests.support.scripts import (
     LOG_PATH,
     TASK_ID,
     LogScript,
+    LongJob,
     ResultFile,
     ResultServer,
     StatusAfterKill,
@@ -417,7 +418,6 @@ class TestPollingBudget:
         assert gw.calls("GET", PROGRESS) == []
         assert job.log_lines == ["one", "two"]
 
-
     def test_the_call_that_sees_the_end_brings_the_result_location(
         self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
@@ -482,6 +482,42 @@ class TestFinishing:
         # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:
         # at most 3 status calls in this window. Restarting at 0.1 s gives 6-7.
         assert len(running_after) >= 5, answers
+
+
+class TestLongJobs:
+    """A ten-minute job on the virtual clock: a few hundred calls, the end still seen soon."""
+
+    @pytest.mark.parametrize("wrap_up", [0.5, 5.0, 30.0])
+    def test_staged_job_is_seen_ending_within_a_second(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock, wrap_up: float
+    ) -> None:
+        """Its stages' pace tells when every task will be done; a poll is planned then and
+        the finishing beat sees the end, however short the result write."""
+        script = LongJob(gw, clock, duration=600.0, stages=5, wrap_up=wrap_up)
+        client.login()
+        before = len(gw.calls())
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        assert job.wait() is JobStatus.SUCCEED
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls()) - before <= 400  # about 1,800 at one of each a second
+        assert script.seen_end_at is not None
+        assert script.seen_end_at - script.ends_at <= 1.0
+        assert [st.succeeded for st in job.snapshot().stages] == [100] * 5
+        assert len(job.log_lines) == 1800  # three lines a second, none lost on sparse reads
+
+    def test_job_without_stages_is_seen_ending_within_five_percent_of_its_age(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        script = LongJob(gw, clock, duration=600.0)
+        client.login()
+        before = len(gw.calls())
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        job.wait()
+        job.results()
+        assert len(gw.calls()) - before <= 300
+        assert script.seen_end_at is not None
+        assert script.seen_end_at - script.ends_at <= 0.05 * 600.0
+        assert len(gw.calls("GET", STATUS)) <= 130
 
 
 def test_double_routes_need_auth(gw: LinkisDouble) -> None:
