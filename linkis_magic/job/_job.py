@@ -311,8 +311,8 @@ class Job:
                 raise self._wait_timeout(timeout, state)
             pause = poll.after_tick(tasks_all_done=self._tasks_all_done())
             wake = aux.wake_at()  # when the stages should all be done: worth a tick then
-            if wake is not None:
-                pause = max(0.0, min(pause, wake - clock.now()))
+            if wake is not None and wake > clock.now():
+                pause = min(pause, wake - clock.now())
 
     def _ride_out(self, exc: LinkisError, poll: PollSchedule) -> float:
         """Swallow a transient failure of one poll; re-raise once the grace time has passed."""
@@ -401,9 +401,13 @@ class Job:
         return changed or new_lines > 0 or progress_changed or noticed, state
 
     def _start_end_reads(self, state: JobStatus) -> None:
+        """Start the final log and progress reads, unless a tick that failed after seeing the
+        end (and is being retried) started them already: one log cursor, one reader."""
         with self._end_lock:
-            self._end_log = aside(lambda: self._log.fetch(final=True))
-            self._end_progress = aside(lambda: self._final_progress(state))
+            if self._end_log is None:
+                self._end_log = aside(lambda: self._log.fetch(final=True))
+            if self._end_progress is None:
+                self._end_progress = aside(lambda: self._final_progress(state))
 
     def _join_end_reads(self) -> None:
         """Wait for the reads started when the end was seen. A final log read that failed
