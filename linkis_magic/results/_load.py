@@ -14,7 +14,8 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
 * Round trips, not bytes, are what a remote gateway makes expensive. A file the listing says
   is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
   least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
-  ``fileInfo`` beside its first page. The result sets of a job load concurrently on a few
+  ``fileInfo`` beside its first page, and once that count is known its pages are asked for
+  at once. The result sets of a job load concurrently on a few
   threads (LOAD_WORKERS); the list keeps the numeric order, and one failure fails the whole
   load (after the others have stopped), so a caller never sees part of the result sets.
 """
@@ -160,6 +161,7 @@ def _load_one(
         rows = _page_one(client, path, rows, first_size, page_size)
         return _load_text(client, path, index, first.type, rows, page_size, limit)
     columns = tuple(first.columns)
+    total: int | None = None
     if len(rows) >= first_size and may_export:
         total = (info.result() if info else client.file_info(path, page_size=-1)).row_number
         want = total if limit is None else min(total, limit)
@@ -170,8 +172,24 @@ def _load_one(
                 _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
             else:
                 return ResultSet(index, path, "2", frame, None, columns, want, total > want)
-    rows = _page_one(client, path, rows, first_size, page_size)
-    chunks, count, truncated = _read_pages(client, path, len(columns), rows, page_size, limit)
+    ahead: list[list[list[str | None]]] = []
+    again = not (first_size == page_size or len(rows) < first_size)  # page 1 at page_size
+    if total and limit is None:
+        # The row count is known: ask for every page at once instead of one after another.
+        wanted = list(range(1 if again else 2, -(-total // page_size) + 1))
+        ahead = _load_all(
+            lambda page: (
+                client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
+            ),
+            wanted,
+        )
+        if again and ahead:
+            rows, ahead, again = ahead[0], ahead[1:], False
+    if again:
+        rows = _page_one(client, path, rows, first_size, page_size)
+    chunks, count, truncated = _read_pages(
+        client, path, len(columns), rows, page_size, limit, ahead
+    )
     frame = frame_from_chunks(columns, chunks)
     return ResultSet(index, path, "2", frame, None, columns, count, truncated)
 
@@ -197,8 +215,13 @@ def _read_pages(
     first_rows: list[list[str | None]],
     page_size: int,
     limit: int | None,
+    ahead: Sequence[list[list[str | None]]] = (),
 ) -> tuple[list[list[pa.Array]], int, bool]:
-    """Read pages 2, 3, ... after page 1 until a short page; returns Arrow string chunks."""
+    """Read pages 2, 3, ... after page 1 until a short page; returns Arrow string chunks.
+
+    ``ahead`` holds pages 2, 3, ... already read (all at once, the row count being known);
+    only a full last one of them leads to reading on.
+    """
     chunks: list[list[pa.Array]] = []
     count = 0
     truncated = False
@@ -214,6 +237,9 @@ def _read_pages(
         if truncated or len(rows) < page_size:
             return chunks, count, truncated
         page += 1
+        if page - 2 < len(ahead):
+            rows = ahead[page - 2]
+            continue
         rows = client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
 
 

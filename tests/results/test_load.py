@@ -114,7 +114,7 @@ class TestListingAndPaging:
         assert not rs.truncated
         assert rs.frame["id"].tolist() == list(range(n))
         pages = [r.param("page") for r in gw.calls("GET", OPEN)]
-        assert pages == ["1", "2", "3"]
+        assert sorted(pages) == ["1", "2", "3"]  # 2 and 3 at once: fileInfo gave the count
         assert {r.param("nullValue") for r in gw.calls("GET", OPEN)} == {"LINKIS_NULL"}
 
     def test_limit_caps_and_says_so(
@@ -354,9 +354,8 @@ class TestCsvFastPath:
         n = 3 * PAGE_SIZE
         results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(n), size=100))
         (rs,) = load_results(client, RESULT_DIR)
-        assert rs.rows == n and [r.param("page") for r in gw.calls("GET", OPEN)][:4] == [
-            "1", "2", "3", "4"
-        ]  # fmt: skip
+        pages = sorted(int(r.param("page") or 0) for r in gw.calls("GET", OPEN))
+        assert rs.rows == n and pages == [1, 2, 3, 4]  # the last full page: one more read
 
     def test_a_big_file_with_few_rows_reads_pages(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
@@ -373,6 +372,22 @@ class TestCsvFastPath:
         expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
         pd.testing.assert_frame_equal(rs.frame, expected)
 
+    def test_a_counted_file_asks_for_its_pages_at_once(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        """Once fileInfo has said how many rows there are, pages 1..n are requested together
+        (page 1 is held until the others arrived), and none past the last."""
+        n = 3 * PAGE_SIZE + 10
+        results = HeldPageOne(gw, others={"2", "3", "4"})
+        rows = big_rows(n)
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES * 4))
+        (rs,) = load_results(client, RESULT_DIR)
+        calls = sorted((r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN))
+        assert calls == [("1", "1")] + [(str(p), str(PAGE_SIZE)) for p in range(1, 5)]
+        assert results.overlapped
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
     def test_a_big_file_whose_export_does_not_match_reads_full_pages(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
     ) -> None:
@@ -383,7 +398,10 @@ class TestCsvFastPath:
         (rs,) = load_results(client, RESULT_DIR)
         calls = [(r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN)]
         pages = -(-n // PAGE_SIZE)
-        assert calls == [("1", "1")] + [(str(p), str(PAGE_SIZE)) for p in range(1, pages + 1)]
+        assert calls[0] == ("1", "1")  # then every page at once (fileInfo gave the count)
+        assert sorted(calls[1:], key=lambda c: int(c[0] or 0)) == [
+            (str(p), str(PAGE_SIZE)) for p in range(1, pages + 1)
+        ]
         assert rs.frame is not None and rs.frame["name"][9] == "tab\there" and len(rs.frame) == n
 
     def test_limit_on_a_big_table_exports_only_the_limit(
@@ -395,6 +413,25 @@ class TestCsvFastPath:
         assert rs.truncated and rs.rows == FAST_PATH_ROWS + 1
         assert rs.frame is not None and len(rs.frame) == FAST_PATH_ROWS + 1
         assert gw.calls("GET", EXPORT)[0].param("limit") == str(FAST_PATH_ROWS + 1)
+
+
+class HeldPageOne(ResultServer):
+    """Holds the full-size page 1 until the ``others`` pages have been asked for."""
+
+    def __init__(self, gw: LinkisDouble, others: set[str]) -> None:
+        super().__init__(gw)
+        self.others, self.asked = others, set[str]()
+        self.arrived = threading.Event()
+        self.overlapped = False
+
+    def _open(self, req: Request) -> Reply:
+        page = req.param("page") or ""
+        self.asked.add(page)
+        if self.others <= self.asked:
+            self.arrived.set()
+        if page == "1" and req.param("pageSize") == str(PAGE_SIZE):
+            self.overlapped = self.arrived.wait(timeout=30)  # a bound, not a duration
+        return super()._open(req)
 
 
 class HeldOpen(ResultServer):
