@@ -81,14 +81,16 @@ class DelayProxy:
         self._thread.join(10)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_writer: asyncio.StreamWriter | None = None
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
             await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
-            up_writer.close()
-        except (asyncio.CancelledError, ConnectionError):  # the proxy is stopping
+        except (asyncio.CancelledError, ConnectionError):  # stopping, or a peer hung up
             pass
         finally:
-            writer.close()
+            for w in (writer, up_writer):
+                if w is not None:
+                    w.close()
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
