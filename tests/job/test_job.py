@@ -436,6 +436,33 @@ class TestPollingBudget:
         assert len(gw.calls("GET", HISTORY)) == 2  # the listing needed no other read
         assert len(gw.calls("GET", LOG)) == 1
 
+    def test_results_list_the_directory_while_the_last_log_lines_come_in(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """frames() on a running job: the final log read does not hold up the listing (the
+        log reply is held until getDirFileTrees arrived), and the log is complete after."""
+        script = LogScript(["one", "two"])
+        listed = threading.Event()
+        overlapped: list[bool] = []
+
+        def log(req: Request) -> Reply:
+            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
+            return script(req)
+
+        class Listing(ResultServer):
+            def _tree(self, req: Request) -> Reply:
+                listed.set()
+                return super()._tree(req)
+
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, log)
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert overlapped == [True]
+        assert job.log_lines == ["one", "two"]
+
     def test_an_attached_job_does_not_read_jobhistory_on_every_tick(
         self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
