@@ -145,6 +145,17 @@ class TestListingAndPaging:
             loaded = load_results(client, RESULT_DIR)
         assert loaded == []
 
+    def test_an_empty_file_among_others_warns_and_is_skipped(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The 206 warning of a file loaded on a worker thread still reaches the caller."""
+        results.add(ResultFile("_0.dolphin", [("v", "int")], [["0"]]))
+        results.add(ResultFile("_1.dolphin", [], []))
+        results.add(ResultFile("_2.dolphin", [("v", "int")], [["2"]]))
+        with pytest.warns(LinkisWarning, match="empty"):
+            loaded = load_results(client, RESULT_DIR)
+        assert [rs.index for rs in loaded] == [0, 2]
+
 
 class TestNulls:
     """NULL via nullValue=LINKIS_NULL, and the "NULL" text of servers before 1.5."""
