@@ -12,13 +12,14 @@ every 1-5 s):
 * Once progress says every task is done while the job still runs (a Spark engine writing its
   result sets), the end is near: the interval drops to FINISH_POLL and then stays at
   FINISH_SHARE of the time spent finishing, so the end is seen at most about a fifth of that
-  wrap-up late (a result write of 0.5 s: ~0.1 s) instead of a third of the whole run. Jobs
-  that report no progress (Python, shell) keep the plain schedule.
+  wrap-up late (a result write of 0.5 s: ~0.1 s) instead of a third of the whole run; for the
+  first FINISH_HISTORY seconds of it jobhistory is read beside the status too. Jobs that
+  report no progress (Python, shell) keep the plain schedule.
 * Later in a long job the cap grows with the job's age (LATE_SHARE of it, at most LATE_MAX):
   a job running for ten minutes is asked every ~30 s, so it costs a few hundred calls rather
   than a thousand, and its end is seen less than 5% of its age late. Jobs that report stages
-  are not left waiting that long: from how fast their overall progress grows, the tick after
-  the moment it should reach 1.0 is planned (``AuxSchedule.wake_at``), and the finishing
+  are not left waiting that long: from how fast their overall progress grows, a tick is
+  planned for the moment it should reach 1.0 (``AuxSchedule.wake_at``), and the finishing
   beat takes it from there.
 * Progress and log are fetched on the same ticks, never more than one of each per tick, and are
   skipped while they cannot have changed (progress before the job runs; both back off while they
