@@ -15,18 +15,16 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
   least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
   ``fileInfo`` beside its first page, and once that count is known its pages are asked for
-  at once. The result sets of a job load concurrently on a few
-  threads (LOAD_WORKERS); the list keeps the numeric order, and one failure fails the whole
-  load (after the others have stopped), so a caller never sees part of the result sets.
+  at once. The result sets of a job load concurrently on a few threads (``_parallel``); the
+  list keeps the numeric order, and one failure fails the whole load (after the others have
+  stopped), so a caller never sees part of the result sets.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +33,7 @@ from linkis_magic._transport import aside
 from linkis_magic._validate import check_int
 from linkis_magic.protocol import Column, DirEntry, result_index
 from linkis_magic.results._csv import CsvMismatch, load_csv
+from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import arrow_columns, frame_from_chunks
 
@@ -47,10 +46,6 @@ BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openF
 TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
 MIN_ROW_BYTES = 22  # the smallest .dolphin table row: two 10-digit lengths and "0," (§6.3)
 SMALL_FILE_BYTES = FAST_PATH_ROWS * MIN_ROW_BYTES  # at most FAST_PATH_ROWS rows: one page
-LOAD_WORKERS = 4  # result sets loaded at once (each is a few requests in a row)
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,30 +76,8 @@ def load_results(
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
     found = _result_entries(client, result_location)
-    loaded = _load_all(lambda item: _load_one(client, item[1], item[0], limit), found)
+    loaded = ordered_all(lambda item: _load_one(client, item[1], item[0], limit), found)
     return [rs for rs in loaded if rs is not None]
-
-
-def _load_all(load: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[load(item) for item in items]`` on up to LOAD_WORKERS threads, in the items' order.
-
-    The first failure cancels what has not started, waits for what runs, and is raised (the
-    one of the earliest item when several failed), so no thread outlives the call.
-    """
-    if len(items) <= 1:
-        return [load(item) for item in items]
-    workers = min(LOAD_WORKERS, len(items))
-    with ThreadPoolExecutor(workers, thread_name_prefix="linkis-results") as pool:
-        futures: list[Future[R]] = [pool.submit(load, item) for item in items]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        if any(f.done() and f.exception() is not None for f in futures):
-            for future in futures:
-                future.cancel()
-            wait(futures)
-            for future in futures:
-                if not future.cancelled() and future.exception() is not None:
-                    future.result()  # raises it
-        return [future.result() for future in futures]
 
 
 def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
@@ -126,7 +99,7 @@ def table_files(client: ResultSource, result_location: str) -> list[tuple[int, s
     """The result files that hold tables (one one-row openFile page each tells the type,
     asked for every file at once)."""
     files = list_result_files(client, result_location)
-    kinds = _load_all(
+    kinds = ordered_all(
         lambda item: client.open_file(item[1], page=1, page_size=1, null_value=NULL_VALUE).type,
         files,
     )
@@ -177,7 +150,7 @@ def _load_one(
     if total and limit is None:
         # The row count is known: ask for every page at once instead of one after another.
         wanted = list(range(1 if again else 2, -(-total // page_size) + 1))
-        ahead = _load_all(
+        ahead = ordered_all(
             lambda page: (
                 client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
             ),

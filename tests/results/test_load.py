@@ -20,7 +20,8 @@ from linkis_magic.results import (
     table_files,
 )
 from linkis_magic.results._csv import BLOCK_BYTES
-from linkis_magic.results._load import LOAD_WORKERS, SMALL_FILE_BYTES
+from linkis_magic.results._load import SMALL_FILE_BYTES
+from linkis_magic.results._parallel import WORKERS as LOAD_WORKERS
 from tests.support.double import LinkisDouble, Reply, Request, error
 from tests.support.scripts import RESULT_DIR, ResultFile, ResultServer
 
