@@ -46,7 +46,7 @@ from linkis_magic.job._route import Route
 from linkis_magic.job._schedule import AuxSchedule, PollSchedule
 from linkis_magic.job._snapshot import JobSnapshot
 from linkis_magic.job._stop import KILL_GRACE, StopAttempt, stop
-from linkis_magic.protocol import JobStatus, Progress, Resources, StageProgress
+from linkis_magic.protocol import DirEntry, JobStatus, Progress, Resources, StageProgress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +124,8 @@ class Job:
         self._end_lock = threading.Lock()
         self._end_log: Future[int] | None = None
         self._end_progress: Future[bool] | None = None
+        # the result directory, listed as soon as a success was settled (resultLocation, list)
+        self._listing: tuple[str, Future[list[DirEntry] | None]] | None = None
         #: seconds wait()/results() keep retrying while the gateway is unreachable
         self.unreachable_grace = UNREACHABLE_GRACE
         #: seconds a cancel waits for a final state before giving up (KillUnconfirmed)
@@ -376,6 +378,7 @@ class Job:
             # no round trip of their own before results are listed.
             self._start_end_reads(state)
             self._route.settle(state, self._clock, seen)
+            self._list_results(state)
             with self._lock:
                 self._set_state(state)
             return True, state
@@ -408,6 +411,28 @@ class Job:
                 self._end_log = aside(lambda: self._log.fetch(final=True))
             if self._end_progress is None:
                 self._end_progress = aside(lambda: self._final_progress(state))
+
+    def _list_results(self, state: JobStatus) -> None:
+        """Start listing the result directory of a success beside the final log read: the
+        results are nearly always read next (the magic reads them after wait() returns), and
+        then the listing is no round trip of its own."""
+        task = self._route.task
+        if state is not JobStatus.SUCCEED or task is None or not task.result_location:
+            return
+        location, client = task.result_location, self.client
+        if self._listing is None:
+            self._listing = (location, aside(lambda: client.dir_tree(location)))
+
+    def _take_listing(self, location: str) -> list[DirEntry] | None:
+        """The children listed by ``_list_results`` (once), or None: list them again."""
+        listing, self._listing = self._listing, None
+        if listing is None or listing[0] != location:
+            return None
+        try:
+            return listing[1].result() or []
+        except LinkisError as exc:  # read it again in the caller's own ride-out
+            _log.debug("listing %s beside the final log failed: %s", location, exc)
+            return None
 
     def _join_end_reads(self) -> None:
         """Wait for the reads started when the end was seen. A final log read that failed
@@ -569,7 +594,10 @@ class Job:
             limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
         if limit not in self._results:
             self._results[limit] = self._read_results(
-                lambda location: load_results(self.client, location, limit=limit), []
+                lambda location, listing: load_results(
+                    self.client, location, limit=limit, listing=listing
+                ),
+                [],
             )
         return self._results[limit]
 
@@ -591,13 +619,13 @@ class Job:
         if limit is not None:
             limit = check_int(limit, "limit", minimum=1, hint="rows per result set")
         return self._read_results(
-            lambda location: export_tables(
-                self.client, table_files(self.client, location), path, limit=limit
+            lambda location, listing: export_tables(
+                self.client, table_files(self.client, location, listing), path, limit=limit
             ),
             ExportSummary(),
         )
 
-    def _read_results(self, read: Callable[[str], T], none: T) -> T:
+    def _read_results(self, read: Callable[[str, list[DirEntry] | None], T], none: T) -> T:
         """Wait for success, then ``read(resultLocation)``, riding out an unreachable gateway
         (``none`` when the job made no result sets)."""
         if self._state is None or not self._state.is_terminal:
@@ -608,7 +636,8 @@ class Job:
         while True:
             try:
                 location = self._result_location()
-                found = none if location is None else read(location)
+                listing = None if location is None else self._take_listing(location)
+                found = none if location is None else read(location, listing)
             except (TransportError, ProtocolError) as exc:
                 self._ride_out(exc, poll)
                 self._clock.sleep(RESULT_RETRY)

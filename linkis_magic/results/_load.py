@@ -67,38 +67,54 @@ class ResultSet:
 
 
 def load_results(
-    client: ResultSource, result_location: str, *, limit: int | None = None
+    client: ResultSource,
+    result_location: str,
+    *,
+    limit: int | None = None,
+    listing: Sequence[DirEntry] | None = None,
 ) -> list[ResultSet]:
     """Load every result set under ``result_location`` in numeric order, completely.
+
+    ``listing`` is the directory's children when the caller already has them (a Job lists
+    the directory as soon as it has seen its end), so it is not listed again.
 
     ``limit`` caps the rows loaded per result set (``ResultSet.truncated`` tells when it did).
     """
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
-    found = _result_entries(client, result_location)
+    found = _result_entries(client, result_location, listing)
     loaded = ordered_all(lambda item: _load_one(client, item[1], item[0], limit), found)
     return [rs for rs in loaded if rs is not None]
 
 
-def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
+def list_result_files(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, str]]:
     """``(index, path)`` of every result file, in numeric order (Linkis lists ``_10`` before
-    ``_2``, §10.9); an empty list when the directory does not exist."""
-    return [(index, entry.path) for index, entry in _result_entries(client, result_location)]
+    ``_2``, §10.9); an empty list when the directory does not exist. ``listing``: the
+    directory's children, when already read."""
+    found = _result_entries(client, result_location, listing)
+    return [(index, entry.path) for index, entry in found]
 
 
-def _result_entries(client: ResultSource, result_location: str) -> list[tuple[int, DirEntry]]:
+def _result_entries(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, DirEntry]]:
     found = []
-    for entry in client.dir_tree(result_location) or ():
+    children = client.dir_tree(result_location) if listing is None else listing
+    for entry in children or ():
         index = result_index(entry.name) if entry.is_leaf else None
         if index is not None:
             found.append((index, entry))
     return sorted(found, key=lambda item: item[0])
 
 
-def table_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
+def table_files(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, str]]:
     """The result files that hold tables (one one-row openFile page each tells the type,
     asked for every file at once)."""
-    files = list_result_files(client, result_location)
+    files = list_result_files(client, result_location, listing)
     kinds = ordered_all(
         lambda item: client.open_file(item[1], page=1, page_size=1, null_value=NULL_VALUE).type,
         files,

@@ -463,6 +463,45 @@ class TestPollingBudget:
         assert overlapped == [True]
         assert job.log_lines == ["one", "two"]
 
+    def test_wait_then_results_lists_the_directory_beside_the_final_log(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """The magic's way (wait with a display, then results): the result directory is
+        listed while the last log lines are read, once."""
+        script = LogScript(["one", "two"])
+        listed = threading.Event()
+        overlapped: list[bool] = []
+
+        def log(req: Request) -> Reply:
+            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
+            return script(req)
+
+        class Listing(ResultServer):
+            def _tree(self, req: Request) -> Reply:
+                listed.set()
+                return super()._tree(req)
+
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, log)
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        snaps: list[JobSnapshot] = []
+        assert job.wait(on_update=snaps.append) is JobStatus.SUCCEED
+        assert overlapped == [True] and snaps[-1].log_tail == ("one", "two")
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls("GET", "filesystem/getDirFileTrees")) == 1
+
+    def test_a_failed_job_lists_nothing(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        gw.on("GET", STATUS, *states("Failed"))
+        gw.on("GET", LOG, LogScript(["2024-01-01 10:00:00.001 ERROR boom"]))
+        gw.on("GET", HISTORY, task_doc("Failed", err_code=1, err_desc="boom"))
+        with pytest.raises(JobFailed):
+            make_job(client, clock).wait()
+        assert gw.calls("GET", "filesystem/getDirFileTrees") == []
+
     def test_an_attached_job_does_not_read_jobhistory_on_every_tick(
         self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
     ) -> None:
