@@ -1,28 +1,48 @@
-"""How many requests and log bytes a 30-second job with 2,000 log lines costs through Job.
+"""How many requests and log bytes a 30-second job with 2,000 log lines costs through Job,
+and how many requests a 10-minute job costs and how late its end is seen.
 
 A counting loopback proxy sits between the client and a local sandbox, so every request is
 counted server-side (submit and kill included). The job is a python runType printing 2,000
 lines while sleeping. Goals: requests <= 100 for the whole submit -> wait -> frames flow, and
 log bytes transferred / log size <= 1.2.
 
-    .venv/bin/python benchmarks/polling.py [--seconds 30] [--lines 2000]
+The 10-minute jobs run on a virtual clock (tests/support/clock.py) against the loopback double
+(tests/support/scripts.py ``LongJob``): a Spark-like job whose stages run one after another and
+whose tasks are all done some seconds before the end (its result write), and a job reporting no
+stages (Python), both logging three lines a second; wait() and results() are counted. Goals:
+<= 400 requests; the end seen <= 1 s late when the last stage reports every task done, and
+<= 5% of the job's age late otherwise.
+
+    .venv/bin/python benchmarks/polling.py [--seconds 30] [--lines 2000] [--long-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import requests
 from _sandbox import PASSWORD, USER, sandbox
 
-from linkis_magic.client import LinkisClient
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from linkis_magic.client import LinkisClient  # noqa: E402
+from linkis_magic.job import Job  # noqa: E402
+from tests.support.clock import FakeClock  # noqa: E402
+from tests.support.double import EXEC_ID, LinkisDouble  # noqa: E402
+from tests.support.scripts import TASK_ID, LongJob  # noqa: E402
+
+LONG = 600.0  # seconds of the virtual long job
 
 
 class Counting:
@@ -91,11 +111,51 @@ def counting_proxy(upstream: str, counts: Counting) -> Iterator[str]:
         session.close()
 
 
+def long_job(stages: int, wrap_up: float) -> tuple[int, float]:
+    """Requests of wait() + results() for a LONG-second virtual job, and how late (seconds)
+    the client saw its end."""
+    clock = FakeClock()
+    with LinkisDouble(users={USER: PASSWORD}) as gw:
+        script = LongJob(gw, clock, duration=LONG, stages=stages, wrap_up=wrap_up)
+        with LinkisClient(gw.url, user=USER, password=PASSWORD) as client:
+            client.login()
+            before = len(gw.calls())
+            job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+            job.wait()
+            job.results()
+            count = len(gw.calls()) - before
+    assert script.seen_end_at is not None
+    return count, script.seen_end_at - script.ends_at
+
+
+def long_jobs() -> None:
+    print(f"{LONG / 60:.0f}-minute job on a virtual clock (wait + results):")
+    print("| job | requests | end seen late | goal |")
+    print("|---|---|---|---|")
+    for stages, wrap_up in ((5, 0.5), (5, 5.0), (5, 30.0), (0, 0.0)):
+        count, late = long_job(stages, wrap_up)
+        if stages:
+            name = f"{stages} stages, every task done {wrap_up:g} s before the end"
+            goal, ok = "<= 400 requests, <= 1 s late", count <= 400 and late <= 1.0
+        else:
+            name = "no stages (Python)"
+            goal, ok = (
+                "<= 400 requests, <= 5% of its age late",
+                count <= 400 and late <= 0.05 * LONG,
+            )
+        print(f"| {name} | {count} | {late:.2f} s ({late / LONG:.1%} of its age) | {goal}: "
+              f"{'met' if ok else 'NOT met'} |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--long-only", action="store_true", help="only the virtual long jobs")
     args = parser.parse_args()
+    long_jobs()
+    if args.long_only:
+        return
     pause = args.seconds / args.lines
     code = (
         "import time\n"

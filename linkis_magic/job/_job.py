@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,7 +46,7 @@ from linkis_magic.job._route import Route
 from linkis_magic.job._schedule import AuxSchedule, PollSchedule
 from linkis_magic.job._snapshot import JobSnapshot
 from linkis_magic.job._stop import KILL_GRACE, StopAttempt, stop
-from linkis_magic.protocol import JobStatus, Progress, Resources, StageProgress
+from linkis_magic.protocol import DirEntry, JobStatus, Progress, Resources, StageProgress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,6 +127,12 @@ class Job:
         self._results: dict[int | None, list[ResultSet]] = {}
         if gateway_outage_timeout is None:
             gateway_outage_timeout = client.gateway_outage_timeout
+        # the last log lines and stage counts, read on helper threads once the end is seen
+        self._end_lock = threading.Lock()
+        self._end_log: Future[int] | None = None
+        self._end_progress: Future[bool] | None = None
+        # the result directory, listed as soon as a success was settled (resultLocation, list)
+        self._listing: tuple[str, Future[list[DirEntry] | None]] | None = None
         #: seconds wait()/results() keep retrying while the gateway is unreachable
         self.gateway_outage_timeout = check_seconds(
             gateway_outage_timeout, "gateway_outage_timeout"
@@ -157,6 +164,7 @@ class Job:
     @property
     def log_lines(self) -> list[str]:
         """Every log line seen so far (slot [3] of the Linkis log array), in order."""
+        self._join_end_reads()
         return list(self._log.lines)
 
     # ------------------------------------------------------------------ single calls
@@ -198,12 +206,14 @@ class Job:
 
     def read_log(self) -> list[str]:
         """The whole log as far as it exists now (entrance, or the persisted file)."""
+        self._join_end_reads()
         if self._state is None or not self._state.is_terminal or not self._log.lines:
             self._log.fetch(final=True)
         return self.log_lines
 
     def snapshot(self, since: int = 0) -> JobSnapshot:
         """A frozen view for displays; ``new_log_lines`` are the lines after ``since``."""
+        self._join_end_reads()
         view = self._log.view(since, LOG_TAIL, ERROR_TAIL)
         with self._lock:
             task = self._route.task
@@ -253,6 +263,19 @@ class Job:
         again); after ``gateway_outage_timeout`` seconds (this call's, else the job's) of no
         answer, TransportError names the taskID to re-attach to later.
         """
+        return self._wait(timeout, on_update, cancel, gateway_outage_timeout=gateway_outage_timeout)
+
+    def _wait(
+        self,
+        timeout: float | None,
+        on_update: Callable[[JobSnapshot], object] | None,
+        cancel: threading.Event | None,
+        *,
+        join: bool = True,
+        gateway_outage_timeout: float | None = None,
+    ) -> JobStatus:
+        """``wait()``; with ``join=False`` a success returns before the last log lines and
+        stage counts are in (results() lists the result sets meanwhile, then joins them)."""
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", allow_zero=True)
         outage = self.gateway_outage_timeout
@@ -260,6 +283,8 @@ class Job:
             outage = check_seconds(gateway_outage_timeout, "gateway_outage_timeout")
         try:
             final = self._follow(timeout, on_update, cancel, outage)
+            if join:
+                self._join_end_reads()
         except JobError:
             raise
         except BaseException as exc:
@@ -277,7 +302,7 @@ class Job:
         clock = self._clock
         poll = PollSchedule.start(clock, self._started_mono, fresh=self._state is None)
         deadline = None if timeout is None else clock.now() + timeout
-        aux = AuxSchedule()
+        aux = AuxSchedule(self._started_mono)
         shown = 0  # log lines already handed to on_update
 
         def report() -> None:
@@ -295,7 +320,7 @@ class Job:
             if cancel is not None and cancel.is_set():
                 return self._cancel(report)
             try:
-                changed, state = self._tick(aux, early=poll.early())
+                changed, state = self._tick(aux, early=poll.early(), near_end=poll.near_end())
             except (TransportError, ProtocolError) as exc:
                 retry_in = self._ride_out(exc, poll, outage)
                 if self._unreachable_since is None:
@@ -318,6 +343,9 @@ class Job:
             if deadline is not None and clock.now() >= deadline:
                 raise self._wait_timeout(timeout, state)
             pause = poll.after_tick(tasks_all_done=self._tasks_all_done())
+            wake = aux.wake_at()  # when the stages should all be done: worth a tick then
+            if wake is not None and wake > clock.now():
+                pause = min(pause, wake - clock.now())
 
     def _ride_out(self, exc: LinkisError, poll: PollSchedule, outage: float) -> float:
         """Swallow a transient failure of one poll; re-raise once ``outage`` seconds passed."""
@@ -364,46 +392,103 @@ class Job:
                 st.succeeded + st.failed >= st.total for st in self._stages
             )
 
-    def _tick(self, aux: AuxSchedule, early: bool = False) -> tuple[bool, JobStatus]:
+    def _tick(
+        self, aux: AuxSchedule, early: bool = False, near_end: bool = False
+    ) -> tuple[bool, JobStatus]:
         """One poll: status, then progress and log when due. Returns (changed, state).
 
         ``early`` ticks (right after submit) ask for the status only, unless it is final: a
         job that ends within them costs no log/progress calls before its final log read.
+        ``near_end`` ticks (early ones, and once every task is done) also read jobhistory
+        beside the status: when the status says the job ended, that row usually already
+        carries the final state and resultLocation, so seeing the end costs one round trip.
         """
         previous = self._state
         notices = len(self._route.notices)
+        row = self._route.history_aside() if near_end else None
         state = self._route.status()
+        seen = self._route.take_aside(row)
         now = self._clock.now()
         changed = state is not previous
-        terminal = state.is_terminal
-        final_log = None
-        if terminal:
-            # The last log lines are read while jobhistory is (one round trip for both); the
-            # entrance can be ahead of jobhistory: settle it before reading errCode etc.
-            final_log = aside(lambda: self._log.fetch(final=True))
-            self._route.settle(state, self._clock)
-        quiet = early and not terminal
+        if state.is_terminal:
+            # The entrance can be ahead of jobhistory: settle it before reading errCode etc.
+            # The last log lines and stage counts are read on the side meanwhile and joined
+            # when someone looks (snapshot, log_lines, the outcome, results), so they cost
+            # no round trip of their own before results are listed.
+            self._start_end_reads(state)
+            self._route.settle(state, self._clock, seen)
+            self._list_results(state)
+            with self._lock:
+                self._set_state(state)
+            return True, state
+        quiet = early
         new_lines = 0
-        if final_log is not None:
-            new_lines = final_log.result()
-        elif not quiet and aux.due("log", now, changed):
+        if not quiet and aux.due("log", now, changed):
             new_lines = self._log.fetch(final=False)
             aux.done("log", now, new_lines > 0)
-        if terminal:
-            progress_changed = self._final_progress(state)
-        elif not quiet and state not in _WAITING and aux.due("progress", now, changed):
+        if not quiet and state not in _WAITING and aux.due("progress", now, changed):
             polled = self._poll_progress()
             progress_changed = polled
             with self._lock:
                 staged = bool(self._stages)
+                fraction = self._progress if staged else None
             age = now - self._started_mono if staged and self._started_mono is not None else None
-            aux.done("progress", now, polled, age)
+            aux.done("progress", now, polled, age, fraction)
         else:
             progress_changed = False
         with self._lock:
             self._set_state(state)
         noticed = len(self._route.notices) > notices
         return changed or new_lines > 0 or progress_changed or noticed, state
+
+    def _start_end_reads(self, state: JobStatus) -> None:
+        """Start the final log and progress reads, unless a tick that failed after seeing the
+        end (and is being retried) started them already: one log cursor, one reader."""
+        with self._end_lock:
+            if self._end_log is None:
+                self._end_log = aside(lambda: self._log.fetch(final=True))
+            if self._end_progress is None:
+                self._end_progress = aside(lambda: self._final_progress(state))
+
+    def _list_results(self, state: JobStatus) -> None:
+        """Start listing the result directory of a success beside the final log read: the
+        results are nearly always read next (the magic reads them after wait() returns), and
+        then the listing is no round trip of its own."""
+        task = self._route.task
+        if state is not JobStatus.SUCCEED or task is None or not task.result_location:
+            return
+        location, client = task.result_location, self.client
+        if self._listing is None:
+            self._listing = (location, aside(lambda: client.dir_tree(location)))
+
+    def _take_listing(self, location: str) -> list[DirEntry] | None:
+        """The children listed by ``_list_results`` (once), or None: list them again."""
+        listing, self._listing = self._listing, None
+        if listing is None or listing[0] != location:
+            return None
+        try:
+            return listing[1].result() or []
+        except LinkisError as exc:  # read it again in the caller's own ride-out
+            _log.debug("listing %s beside the final log failed: %s", location, exc)
+            return None
+
+    def _join_end_reads(self) -> None:
+        """Wait for the reads started when the end was seen. A final log read that failed
+        for transport reasons is read again, riding out the gateway as a poll would."""
+        with self._end_lock:
+            log, progress = self._end_log, self._end_progress
+            self._end_log = self._end_progress = None
+            if progress is not None:
+                progress.result()  # _final_progress handles gateway errors itself
+            poll: PollSchedule | None = None
+            while log is not None:
+                try:
+                    log.result()
+                    return
+                except (TransportError, ProtocolError) as exc:
+                    poll = poll or PollSchedule.start(self._clock, None, fresh=False)
+                    self._clock.sleep(self._ride_out(exc, poll, self.gateway_outage_timeout))
+                    log = aside(lambda: self._log.fetch(final=True))
 
     def _poll_progress(self) -> bool:
         """Whether progress changed (a gateway error counts as no change)."""
@@ -488,6 +573,7 @@ class Job:
     def _outcome(self, state: JobStatus) -> JobStatus:
         if state is JobStatus.SUCCEED:
             return state
+        self._join_end_reads()  # the error lines
         name = self._route.name
         if state is JobStatus.CANCELLED:
             raise self._error(JobCancelled, f"Linkis job {name} was cancelled", state)
@@ -502,6 +588,7 @@ class Job:
         raise self._error(JobFailed, message, state)
 
     def _error(self, cls: type[JobError], message: str, state: JobStatus, **extra: Any) -> JobError:
+        self._join_end_reads()
         task = self._route.task
         failed = state.is_failure
         return cls(
@@ -542,7 +629,10 @@ class Job:
             limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
         if limit not in self._results:
             self._results[limit] = self._read_results(
-                lambda location: load_results(self.client, location, limit=limit), []
+                lambda location, listing: load_results(
+                    self.client, location, limit=limit, listing=listing
+                ),
+                [],
             )
         return self._results[limit]
 
@@ -564,27 +654,31 @@ class Job:
         if limit is not None:
             limit = check_int(limit, "limit", minimum=1, hint="rows per result set")
         return self._read_results(
-            lambda location: export_tables(
-                self.client, table_files(self.client, location), path, limit=limit
+            lambda location, listing: export_tables(
+                self.client, table_files(self.client, location, listing), path, limit=limit
             ),
             ExportSummary(),
         )
 
-    def _read_results(self, read: Callable[[str], T], none: T) -> T:
+    def _read_results(self, read: Callable[[str, list[DirEntry] | None], T], none: T) -> T:
         """Wait for success, then ``read(resultLocation)``, riding out an unreachable gateway
         (``none`` when the job made no result sets)."""
         if self._state is None or not self._state.is_terminal:
-            self.wait()
+            self._wait(None, None, None, join=False)
         else:
             self._outcome(self._state)
         poll = PollSchedule.start(self._clock, None, fresh=False)
         while True:
             try:
                 location = self._result_location()
-                return none if location is None else read(location)
+                listing = None if location is None else self._take_listing(location)
+                found = none if location is None else read(location, listing)
             except (TransportError, ProtocolError) as exc:
                 self._ride_out(exc, poll, self.gateway_outage_timeout)
                 self._clock.sleep(RESULT_RETRY)
+            else:
+                self._join_end_reads()
+                return found
 
     def _result_location(self) -> str | None:
         if self.task_id is None:

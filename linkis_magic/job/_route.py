@@ -20,9 +20,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Final, TypeVar
 
-from linkis_magic.errors import GatewayError, JobError, NotLoggedInError
+from linkis_magic._transport import aside
+from linkis_magic.errors import (
+    GatewayError,
+    JobError,
+    LinkisError,
+    NotLoggedInError,
+)
 from linkis_magic.job._clock import Clock
 from linkis_magic.job._gateway import JobGateway
 from linkis_magic.protocol import JobStatus, Progress, TaskInfo
@@ -117,6 +124,29 @@ class Route:
             self.exec_id = task.exec_id
         return task
 
+    def history_aside(self) -> Future[TaskInfo] | None:
+        """Start reading the jobhistory row on a helper thread (while the caller asks the
+        entrance for the status), or None when there is nothing to gain: no taskID, the row
+        already settled, or the entrance gone (then the status comes from jobhistory anyway).
+        Hand the future to :meth:`take_aside`."""
+        if self.task_id is None or self.gone or self._settled:
+            return None
+        task_id, gateway = self.task_id, self.gateway
+        return aside(lambda: gateway.task(task_id))
+
+    def take_aside(self, row: Future[TaskInfo] | None) -> TaskInfo | None:
+        """The row a :meth:`history_aside` read, kept as the last one seen; None when it
+        failed (it was only a head start: ``settle`` reads again when it needs the row)."""
+        if row is None:
+            return None
+        try:
+            task = row.result()
+        except LinkisError as exc:
+            _log.debug("jobhistory read beside the status of job %s failed: %s", self.name, exc)
+            return None
+        self.task = task
+        return task
+
     def known_task(self) -> TaskInfo:
         """The last jobhistory row read, or a fresh one."""
         return self.task if self.task is not None else self.history()
@@ -141,14 +171,18 @@ class Route:
             return Progress(self.known_task().progress, ())
         return found
 
-    def settle(self, state: JobStatus, clock: Clock) -> None:
-        """At completion, read jobhistory until it is terminal too (the database can lag)."""
+    def settle(self, state: JobStatus, clock: Clock, seen: TaskInfo | None = None) -> None:
+        """At completion, read jobhistory until it is terminal too (the database can lag).
+
+        ``seen`` is a row read beside the status call that saw the end: when it already
+        agrees, no further read is needed.
+        """
         if self._settled or self.task_id is None:
             return
         begin = clock.now()
         delay = 0.02
         while True:
-            task = self.history()
+            task, seen = (self.history() if seen is None else seen), None
             waited = clock.now() - begin
             if task.status.is_terminal and (
                 state is not JobStatus.SUCCEED

@@ -6,8 +6,8 @@ Why it is more than one download (docs/linkis-protocol.md §5.7, §10.15):
   count (``fileInfo``) are checked, and any mismatch raises :class:`CsvMismatch` so the caller
   reads ``openFile`` pages instead.
 * The export writes NULL *and* the empty string as ``nullValue``: cells of string columns that
-  come back as our sentinel are re-read from the few ``openFile`` pages that hold them (or the
-  whole table falls back when they are everywhere).
+  come back as our sentinel are re-read from the few ``openFile`` pages that hold them, all at
+  once (or the whole table falls back when they are everywhere).
 * The download writes into a :class:`_BlockParser` (the export's ``dest``) that cuts whole-line
   blocks and parses and types them on a few threads while the next bytes arrive, so parsing
   overlaps the transfer and the CSV text is never held whole.
@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from linkis_magic.protocol import Column
+from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import (
     STRING_DTYPE,
@@ -396,9 +397,13 @@ def _patch_from_pages(
     total_pages = -(-total // PAGE_SIZE)
     if len(pages) > max(2, PATCH_PAGE_FRACTION * total_pages):
         raise CsvMismatch(f"NULL/empty cells of text columns spread over {len(pages)} pages")
+    wanted = sorted(pages)
+    fetched_pages = ordered_all(  # all at once: none depends on another
+        lambda page: client.open_file(path, page=page, page_size=PAGE_SIZE, null_value=NULL_VALUE),
+        wanted,
+    )
     page_rows: dict[int, list[list[str | None]]] = {}
-    for page in sorted(pages):
-        fetched = client.open_file(path, page=page, page_size=PAGE_SIZE, null_value=NULL_VALUE)
+    for page, fetched in zip(wanted, fetched_pages, strict=True):
         if fetched.columns and len(fetched.columns) != len(columns):
             raise CsvMismatch("openFile page has another column count")
         page_rows[page] = fetched.rows

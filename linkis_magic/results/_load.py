@@ -11,11 +11,19 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   falls back to pages whenever the export does not match the result set. A file the listing
   says is over :data:`BIG_FILE_BYTES` starts with a one-row page (type and columns only), so
   a big table's first page is not transferred twice.
+* Round trips, not bytes, are what a remote gateway makes expensive. A file the listing says
+  is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
+  least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
+  ``fileInfo`` beside its first page, and once that count is known its pages are asked for
+  at once. The result sets of a job load concurrently on a few threads (``_parallel``); the
+  list keeps the numeric order, and one failure fails the whole load (after the others have
+  stopped), so a caller never sees part of the result sets.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,6 +33,7 @@ from linkis_magic._transport import aside
 from linkis_magic._validate import check_int
 from linkis_magic.protocol import Column, DirEntry, result_index
 from linkis_magic.results._csv import CsvMismatch, load_csv
+from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import arrow_columns, frame_from_chunks
 
@@ -35,6 +44,8 @@ _log = logging.getLogger("linkis_magic.results")
 FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
 BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openFile page
 TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
+MIN_ROW_BYTES = 22  # the smallest .dolphin table row: two 10-digit lengths and "0," (§6.3)
+SMALL_FILE_BYTES = FAST_PATH_ROWS * MIN_ROW_BYTES  # at most FAST_PATH_ROWS rows: one page
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,56 +67,81 @@ class ResultSet:
 
 
 def load_results(
-    client: ResultSource, result_location: str, *, limit: int | None = None
+    client: ResultSource,
+    result_location: str,
+    *,
+    limit: int | None = None,
+    listing: Sequence[DirEntry] | None = None,
 ) -> list[ResultSet]:
     """Load every result set under ``result_location`` in numeric order, completely.
+
+    ``listing`` is the directory's children when the caller already has them (a Job lists
+    the directory as soon as it has seen its end), so it is not listed again.
 
     ``limit`` caps the rows loaded per result set (``ResultSet.truncated`` tells when it did).
     """
     if limit is not None:
         limit = check_int(limit, "limit", hint="rows per result set; None loads everything")
-    found = _result_entries(client, result_location)
-    loaded = (_load_one(client, entry, index, limit) for index, entry in found)
+    found = _result_entries(client, result_location, listing)
+    loaded = ordered_all(lambda item: _load_one(client, item[1], item[0], limit), found)
     return [rs for rs in loaded if rs is not None]
 
 
-def list_result_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
+def list_result_files(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, str]]:
     """``(index, path)`` of every result file, in numeric order (Linkis lists ``_10`` before
-    ``_2``, §10.9); an empty list when the directory does not exist."""
-    return [(index, entry.path) for index, entry in _result_entries(client, result_location)]
+    ``_2``, §10.9); an empty list when the directory does not exist. ``listing``: the
+    directory's children, when already read."""
+    found = _result_entries(client, result_location, listing)
+    return [(index, entry.path) for index, entry in found]
 
 
-def _result_entries(client: ResultSource, result_location: str) -> list[tuple[int, DirEntry]]:
+def _result_entries(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, DirEntry]]:
     found = []
-    for entry in client.dir_tree(result_location) or ():
+    children = client.dir_tree(result_location) if listing is None else listing
+    for entry in children or ():
         index = result_index(entry.name) if entry.is_leaf else None
         if index is not None:
             found.append((index, entry))
     return sorted(found, key=lambda item: item[0])
 
 
-def table_files(client: ResultSource, result_location: str) -> list[tuple[int, str]]:
-    """The result files that hold tables (one one-row openFile page each tells the type)."""
-    return [
-        (index, path)
-        for index, path in list_result_files(client, result_location)
-        if client.open_file(path, page=1, page_size=1, null_value=NULL_VALUE).type == "2"
-    ]
+def table_files(
+    client: ResultSource, result_location: str, listing: Sequence[DirEntry] | None = None
+) -> list[tuple[int, str]]:
+    """The result files that hold tables (one one-row openFile page each tells the type,
+    asked for every file at once)."""
+    files = list_result_files(client, result_location, listing)
+    kinds = ordered_all(
+        lambda item: client.open_file(item[1], page=1, page_size=1, null_value=NULL_VALUE).type,
+        files,
+    )
+    return [item for item, kind in zip(files, kinds, strict=True) if kind == "2"]
 
 
 def _load_one(
     client: ResultSource, entry: DirEntry, index: int, limit: int | None
 ) -> ResultSet | None:
     path = entry.path
-    page_size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit + 1))
+    size = entry.size
+    page_size = PAGE_SIZE
+    if size is not None and size <= SMALL_FILE_BYTES:
+        page_size = max(PAGE_SIZE, size // MIN_ROW_BYTES + 1)  # the whole file in one page
+    if limit is not None:
+        page_size = max(1, min(page_size, limit + 1))
     # A big file is going to take the CSV path: its first page only needs to say the type
     # and columns, not carry PAGE_SIZE rows that are read again from the export.
     may_export = limit is None or limit >= FAST_PATH_ROWS
-    big = may_export and entry.size is not None and entry.size > BIG_FILE_BYTES
+    big = may_export and size is not None and size > BIG_FILE_BYTES
     first_size = 1 if big else page_size
-    # A big file is almost surely a table headed for the export, which needs its row count:
-    # ask fileInfo alongside the first page (one round trip instead of two).
-    info = aside(lambda: client.file_info(path, page_size=-1)) if big else None
+    # A file that may hold more than FAST_PATH_ROWS rows may be a table headed for the
+    # export, which needs its row count: ask fileInfo alongside the first page (one round
+    # trip instead of two).
+    sized = may_export and size is not None and size > SMALL_FILE_BYTES
+    info = aside(lambda: client.file_info(path, page_size=-1)) if sized else None
     first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
     if not first.type and not first.rows:
         return None  # an empty file: the client already issued Linkis's 206 warning
@@ -114,6 +150,7 @@ def _load_one(
         rows = _page_one(client, path, rows, first_size, page_size)
         return _load_text(client, path, index, first.type, rows, page_size, limit)
     columns = tuple(first.columns)
+    total: int | None = None
     if len(rows) >= first_size and may_export:
         total = (info.result() if info else client.file_info(path, page_size=-1)).row_number
         want = total if limit is None else min(total, limit)
@@ -124,8 +161,24 @@ def _load_one(
                 _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
             else:
                 return ResultSet(index, path, "2", frame, None, columns, want, total > want)
-    rows = _page_one(client, path, rows, first_size, page_size)
-    chunks, count, truncated = _read_pages(client, path, len(columns), rows, page_size, limit)
+    ahead: list[list[list[str | None]]] = []
+    again = not (first_size == page_size or len(rows) < first_size)  # page 1 at page_size
+    if total and limit is None:
+        # The row count is known: ask for every page at once instead of one after another.
+        wanted = list(range(1 if again else 2, -(-total // page_size) + 1))
+        ahead = ordered_all(
+            lambda page: (
+                client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
+            ),
+            wanted,
+        )
+        if again and ahead:
+            rows, ahead, again = ahead[0], ahead[1:], False
+    if again:
+        rows = _page_one(client, path, rows, first_size, page_size)
+    chunks, count, truncated = _read_pages(
+        client, path, len(columns), rows, page_size, limit, ahead
+    )
     frame = frame_from_chunks(columns, chunks)
     return ResultSet(index, path, "2", frame, None, columns, count, truncated)
 
@@ -151,8 +204,13 @@ def _read_pages(
     first_rows: list[list[str | None]],
     page_size: int,
     limit: int | None,
+    ahead: Sequence[list[list[str | None]]] = (),
 ) -> tuple[list[list[pa.Array]], int, bool]:
-    """Read pages 2, 3, ... after page 1 until a short page; returns Arrow string chunks."""
+    """Read pages 2, 3, ... after page 1 until a short page; returns Arrow string chunks.
+
+    ``ahead`` holds pages 2, 3, ... already read (all at once, the row count being known);
+    only a full last one of them leads to reading on.
+    """
     chunks: list[list[pa.Array]] = []
     count = 0
     truncated = False
@@ -168,6 +226,9 @@ def _read_pages(
         if truncated or len(rows) < page_size:
             return chunks, count, truncated
         page += 1
+        if page - 2 < len(ahead):
+            rows = ahead[page - 2]
+            continue
         rows = client.open_file(path, page=page, page_size=page_size, null_value=NULL_VALUE).rows
 
 

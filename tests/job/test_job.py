@@ -17,6 +17,7 @@ from tests.support.scripts import (
     LOG_PATH,
     TASK_ID,
     LogScript,
+    LongJob,
     ResultFile,
     ResultServer,
     StatusAfterKill,
@@ -417,6 +418,103 @@ class TestPollingBudget:
         assert gw.calls("GET", PROGRESS) == []
         assert job.log_lines == ["one", "two"]
 
+    def test_the_call_that_sees_the_end_brings_the_result_location(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """Right after submit jobhistory is read beside the status, so a quick job's end and
+        its resultLocation come in one round trip; its last log lines are read on the side
+        and are all there once anyone looks."""
+        gw.on("GET", STATUS, *states("Running", "Succeed"))
+        gw.on("GET", LOG, LogScript(["one", "two"]))
+        gw.on("GET", HISTORY, task_doc("Running", result_location=None), task_doc("Succeed"))
+        ResultServer(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        assert job.wait() is JobStatus.SUCCEED
+        assert len(gw.calls("GET", HISTORY)) == 2 == len(gw.calls("GET", STATUS))
+        assert job.log_lines == ["one", "two"]
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls("GET", HISTORY)) == 2  # the listing needed no other read
+        assert len(gw.calls("GET", LOG)) == 1
+
+    def test_results_list_the_directory_while_the_last_log_lines_come_in(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """frames() on a running job: the final log read does not hold up the listing (the
+        log reply is held until getDirFileTrees arrived), and the log is complete after."""
+        script = LogScript(["one", "two"])
+        listed = threading.Event()
+        overlapped: list[bool] = []
+
+        def log(req: Request) -> Reply:
+            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
+            return script(req)
+
+        class Listing(ResultServer):
+            def _tree(self, req: Request) -> Reply:
+                listed.set()
+                return super()._tree(req)
+
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, log)
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert overlapped == [True]
+        assert job.log_lines == ["one", "two"]
+
+    def test_wait_then_results_lists_the_directory_beside_the_final_log(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        """The magic's way (wait with a display, then results): the result directory is
+        listed while the last log lines are read, once."""
+        script = LogScript(["one", "two"])
+        listed = threading.Event()
+        overlapped: list[bool] = []
+
+        def log(req: Request) -> Reply:
+            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
+            return script(req)
+
+        class Listing(ResultServer):
+            def _tree(self, req: Request) -> Reply:
+                listed.set()
+                return super()._tree(req)
+
+        gw.on("GET", STATUS, *states("Succeed"))
+        gw.on("GET", LOG, log)
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        job = make_job(client, clock)
+        snaps: list[JobSnapshot] = []
+        assert job.wait(on_update=snaps.append) is JobStatus.SUCCEED
+        assert overlapped == [True] and snaps[-1].log_tail == ("one", "two")
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls("GET", "filesystem/getDirFileTrees")) == 1
+
+    def test_a_failed_job_lists_nothing(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        gw.on("GET", STATUS, *states("Failed"))
+        gw.on("GET", LOG, LogScript(["2024-01-01 10:00:00.001 ERROR boom"]))
+        gw.on("GET", HISTORY, task_doc("Failed", err_code=1, err_desc="boom"))
+        with pytest.raises(JobFailed):
+            make_job(client, clock).wait()
+        assert gw.calls("GET", "filesystem/getDirFileTrees") == []
+
+    def test_an_attached_job_does_not_read_jobhistory_on_every_tick(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        gw.on("GET", STATUS, running_for(20.0, clock))
+        gw.on("GET", LOG, LogScript(["a"]))
+        gw.on("GET", HISTORY, task_doc("Succeed"))
+        no_progress(gw)
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        job.status()  # someone asked already: not a fresh wait
+        job.wait()
+        assert len(gw.calls("GET", STATUS)) > 10
+        assert len(gw.calls("GET", HISTORY)) == 1  # the settling read at the end
+
 
 class TestFinishing:
     """Once every task is done the end is near: the job is polled closely again."""
@@ -450,6 +548,42 @@ class TestFinishing:
         # The plain schedule (1.5x growth, capped at 1 s) polls about every second by now:
         # at most 3 status calls in this window. Restarting at 0.1 s gives 6-7.
         assert len(running_after) >= 5, answers
+
+
+class TestLongJobs:
+    """A ten-minute job on the virtual clock: a few hundred calls, the end still seen soon."""
+
+    @pytest.mark.parametrize("wrap_up", [0.5, 5.0, 30.0])
+    def test_staged_job_is_seen_ending_within_a_second(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock, wrap_up: float
+    ) -> None:
+        """Its stages' pace tells when every task will be done; a poll is planned then and
+        the finishing beat sees the end, however short the result write."""
+        script = LongJob(gw, clock, duration=600.0, stages=5, wrap_up=wrap_up)
+        client.login()
+        before = len(gw.calls())
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        assert job.wait() is JobStatus.SUCCEED
+        assert job.frames()[0]["x"].tolist() == [1]
+        assert len(gw.calls()) - before <= 400  # about 1,800 at one of each a second
+        assert script.seen_end_at is not None
+        assert script.seen_end_at - script.ends_at <= 1.0
+        assert [st.succeeded for st in job.snapshot().stages] == [100] * 5
+        assert len(job.log_lines) == 1800  # three lines a second, none lost on sparse reads
+
+    def test_job_without_stages_is_seen_ending_within_five_percent_of_its_age(
+        self, gw: LinkisDouble, client: LinkisClient, clock: FakeClock
+    ) -> None:
+        script = LongJob(gw, clock, duration=600.0)
+        client.login()
+        before = len(gw.calls())
+        job = Job(client, EXEC_ID, TASK_ID, submitted_at=clock.now(), clock=clock)
+        job.wait()
+        job.results()
+        assert len(gw.calls()) - before <= 300
+        assert script.seen_end_at is not None
+        assert script.seen_end_at - script.ends_at <= 0.05 * 600.0
+        assert len(gw.calls("GET", STATUS)) <= 130
 
 
 def test_double_routes_need_auth(gw: LinkisDouble) -> None:

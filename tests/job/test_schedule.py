@@ -9,12 +9,16 @@ import pytest
 
 from linkis_magic.job._schedule import (
     AUX_AGE_SHARE,
+    AUX_BUSY_SHARE,
     AUX_FIRST_GAP,
     AUX_MAX_INTERVAL,
     EARLY_POLL,
+    FINISH_HISTORY,
     FINISH_POLL,
     FINISH_SHARE,
     FIRST_POLL,
+    LATE_MAX,
+    LATE_SHARE,
     MAX_INTERVAL,
     AuxSchedule,
     PollSchedule,
@@ -43,7 +47,9 @@ class TestPollSchedule:
         early = [b - a for a, b in itertools.pairwise(at) if b <= FIRST_POLL + 0.05]
         assert early and all(gap == pytest.approx(EARLY_POLL) for gap in early)
         gaps = [b - a for a, b in itertools.pairwise(at)]
-        assert max(gaps) == pytest.approx(MAX_INTERVAL)
+        young = [b - a for a, b in itertools.pairwise(at) if b <= MAX_INTERVAL / LATE_SHARE]
+        assert max(young) == pytest.approx(MAX_INTERVAL)
+        assert max(gaps) <= LATE_SHARE * 30.0 + 1e-9  # then a share of the job's age
         assert all(b >= a - 1e-9 for a, b in itertools.pairwise(gaps))  # never faster
         # A 30-second job costs about one status call per second, plus the quick start.
         assert 30 <= len(at) <= 45
@@ -110,6 +116,42 @@ class TestPollSchedule:
         assert poll.unreachable_for == 0.0
 
 
+class TestLongJobs:
+    """Later in a long job the status is asked by a share of its age: few calls, the end
+    still seen a small share of the job's age late."""
+
+    def test_a_ten_minute_job_costs_about_a_hundred_status_calls(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        at = ticks(poll, clock, until=650.0)
+        assert len([t for t in at if t < 600.0]) <= 130  # about 600 on the one-a-second schedule
+        for a, b in itertools.pairwise(at):
+            assert b - a <= max(MAX_INTERVAL, min(LATE_SHARE * a, LATE_MAX)) + 1e-9
+        # wherever in the run the job ends, the next call is less than 5% of its age later
+        for end in (25.0, 61.0, 133.3, 299.0, 599.9):
+            seen = min(t for t in at if t >= end)
+            assert seen - end <= 0.05 * end
+
+    def test_an_hour_long_job_is_still_asked_at_least_every_late_max(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        at = ticks(poll, clock, until=3600.0)
+        assert max(b - a for a, b in itertools.pairwise(at)) == pytest.approx(LATE_MAX)
+
+    def test_all_tasks_done_in_a_long_job_polls_closely(self) -> None:
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        at = ticks(poll, clock, until=650.0, done_at=590.0)
+        seen_done = min(t for t in at if t >= 590.0)  # the first tick that saw every task done
+        assert max(b - a for a, b in itertools.pairwise(at) if a >= seen_done) <= MAX_INTERVAL
+        old = PollSchedule.start(clock, clock.now() - 600.0, fresh=False)
+        assert not old.near_end()
+        old.after_tick(tasks_all_done=True)
+        assert old.near_end()  # jobhistory beside the status in the first finishing second
+        clock.sleep(FINISH_HISTORY)
+        assert not old.near_end()
+
+
 class TestAuxSchedule:
     """Progress and log: every tick while they change, backing off while they do not."""
 
@@ -145,6 +187,30 @@ class TestAuxSchedule:
         old = AuxSchedule()
         old.done("progress", 30.0, changed=False, age=30.0)  # an old job: the flat first step
         assert not old.due("progress", 30.0 + AUX_FIRST_GAP - 0.01, state_changed=False)
+
+    def test_a_steady_job_plans_a_poll_when_its_tasks_should_be_done(self) -> None:
+        """Overall progress growing 7% a second, at 0.9 at 100 s: the poll is planned for
+        when it reaches 1.0, before the regular gap (7% of the job's age) is over."""
+        aux = AuxSchedule(born=0.0)
+        aux.done("progress", 90.0, changed=True, fraction=0.2)
+        assert aux.wake_at() is None  # one figure: no pace yet
+        aux.done("progress", 100.0, changed=True, fraction=0.9)
+        wake = aux.wake_at()
+        assert wake == pytest.approx(100.0 + 0.1 / 0.07)
+        assert not aux.due("progress", 101.0, state_changed=False)
+        assert aux.due("progress", wake, state_changed=False)
+        assert wake < 100.0 + AUX_BUSY_SHARE["progress"] * 100.0
+        aux.done("progress", wake, changed=True, fraction=1.0)
+        assert aux.wake_at() is None
+
+    def test_old_changing_log_is_not_read_on_every_fast_tick(self) -> None:
+        aux = AuxSchedule(born=0.0)
+        aux.done("log", 500.0, changed=True)
+        assert not aux.due("log", 501.0, state_changed=False)
+        assert aux.due("log", 500.0 + AUX_BUSY_SHARE["log"] * 500.0, state_changed=False)
+        young = AuxSchedule(born=0.0)
+        young.done("log", 10.0, changed=True)
+        assert young.due("log", 11.0, state_changed=False)
 
     def test_a_state_change_makes_both_due(self) -> None:
         aux = AuxSchedule()

@@ -11,7 +11,9 @@ from linkis_magic.client import LinkisClient
 from linkis_magic.errors import JobFailed, JobWaitTimeout
 from linkis_magic.magics import LinkisInterrupted
 from linkis_magic.protocol import JobStatus
+from tests.support.double import EXEC_ID, LinkisDouble, Reply, Request, error
 from tests.support.proxy import FaultProxy
+from tests.support.scripts import TASK_ID, LogScript, ResultFile, ResultServer, task_doc
 from tests.support.shell import interrupt_when
 from tests.support.wait import wait_until
 
@@ -206,3 +208,39 @@ class TestBackground:
         assert run.job.state is JobStatus.CANCELLED
         assert "never" not in shell.user_ns
         assert alice.status(run.job.exec_id, task_id=run.job.task_id) is JobStatus.CANCELLED
+
+
+class FailingFile(ResultServer):
+    """Result sets served by the double, one of which cannot be read."""
+
+    def __init__(self, gw: LinkisDouble, broken: str) -> None:
+        super().__init__(gw)
+        self.broken = broken
+
+    def _open(self, req: Request) -> Reply:
+        if (req.param("path") or "").endswith("/" + self.broken):
+            return error("The file is unreadable", err_code=80012)
+        return super()._open(req)
+
+
+class TestResultLoading:
+    """Result sets load together; the cell binds only once every one of them is in."""
+
+    def test_a_result_set_that_fails_to_load_binds_nothing(
+        self, shell: Any, gw: LinkisDouble, connect: Any
+    ) -> None:
+        gw.on("POST", "entrance/submit", {"execID": EXEC_ID, "taskID": TASK_ID})
+        gw.on("GET", f"entrance/{EXEC_ID}/status", {"status": "Succeed", "execID": EXEC_ID})
+        gw.on("GET", f"entrance/{EXEC_ID}/log", LogScript(["2024-01-01 10:00:00.001 INFO ok"]))
+        gw.on("GET", f"jobhistory/{TASK_ID}/get", task_doc("Succeed"))
+        results = FailingFile(gw, broken="_2.dolphin")
+        for i in range(5):
+            results.add(ResultFile(f"_{i}.dolphin", [("v", "int")], [[str(i)]]))
+        connect(gw.url)
+        shell.user_ns["frames"] = "before"
+        result = shell.run_cell("%%linkis -o frames\nselect 1;\n")
+        assert result.error_in_exec is not None
+        assert "unreadable" in str(result.error_in_exec)
+        assert shell.user_ns["frames"] == "before"
+        opened = {r.param("path") for r in gw.calls("GET", "filesystem/openFile")}
+        assert any(str(p).endswith("_2.dolphin") for p in opened)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 
 from linkis_magic.client import LinkisClient
-from linkis_magic.errors import LinkisWarning
+from linkis_magic.errors import GatewayError, LinkisWarning
 from linkis_magic.protocol import Column
 from linkis_magic.results import (
     BIG_FILE_BYTES,
@@ -16,9 +17,12 @@ from linkis_magic.results import (
     PAGE_SIZE,
     frame_from_rows,
     load_results,
+    table_files,
 )
 from linkis_magic.results._csv import BLOCK_BYTES
-from tests.support.double import LinkisDouble
+from linkis_magic.results._load import SMALL_FILE_BYTES
+from linkis_magic.results._parallel import WORKERS as LOAD_WORKERS
+from tests.support.double import LinkisDouble, Reply, Request, error
 from tests.support.scripts import RESULT_DIR, ResultFile, ResultServer
 
 OPEN = "filesystem/openFile"
@@ -111,7 +115,7 @@ class TestListingAndPaging:
         assert not rs.truncated
         assert rs.frame["id"].tolist() == list(range(n))
         pages = [r.param("page") for r in gw.calls("GET", OPEN)]
-        assert pages == ["1", "2", "3"]
+        assert sorted(pages) == ["1", "2", "3"]  # 2 and 3 at once: fileInfo gave the count
         assert {r.param("nullValue") for r in gw.calls("GET", OPEN)} == {"LINKIS_NULL"}
 
     def test_limit_caps_and_says_so(
@@ -141,6 +145,17 @@ class TestListingAndPaging:
         with pytest.warns(LinkisWarning, match="empty"):
             loaded = load_results(client, RESULT_DIR)
         assert loaded == []
+
+    def test_an_empty_file_among_others_warns_and_is_skipped(
+        self, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The 206 warning of a file loaded on a worker thread still reaches the caller."""
+        results.add(ResultFile("_0.dolphin", [("v", "int")], [["0"]]))
+        results.add(ResultFile("_1.dolphin", [], []))
+        results.add(ResultFile("_2.dolphin", [("v", "int")], [["2"]]))
+        with pytest.warns(LinkisWarning, match="empty"):
+            loaded = load_results(client, RESULT_DIR)
+        assert [rs.index for rs in loaded] == [0, 2]
 
 
 class TestNulls:
@@ -322,14 +337,37 @@ class TestCsvFastPath:
         expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
         pd.testing.assert_frame_equal(rs.frame, expected)
 
-    def test_a_small_file_opens_with_a_full_page(
+    def test_a_small_file_is_read_in_one_page(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
     ) -> None:
-        """Below BIG_FILE_BYTES one openFile call of PAGE_SIZE rows is the whole load."""
-        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(3000)))
+        """A file the listing says can hold at most FAST_PATH_ROWS rows is read whole by one
+        openFile call (its page sized from the file size), with no fileInfo."""
+        n = PAGE_SIZE + 2000
+        small = ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(n))
+        assert small.listed_size() <= SMALL_FILE_BYTES
+        results.add(small)
         (rs,) = load_results(client, RESULT_DIR)
+        (call,) = gw.calls("GET", OPEN)
+        assert int(call.param("pageSize") or 0) > n
+        assert gw.calls("GET", INFO) == [] and rs.rows == n
+        assert rs.frame is not None and rs.frame["id"].tolist() == list(range(n))
+
+    def test_a_tiny_file_keeps_the_usual_page_size(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(3)))
+        load_results(client, RESULT_DIR)
         assert [r.param("pageSize") for r in gw.calls("GET", OPEN)] == [str(PAGE_SIZE)]
-        assert gw.calls("GET", INFO) == [] and rs.rows == 3000
+
+    def test_a_small_file_whose_listing_understates_it_is_still_read_whole(
+        self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
+    ) -> None:
+        """The size only chooses the page size: a full page is followed by the next."""
+        n = 3 * PAGE_SIZE
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, big_rows(n), size=100))
+        (rs,) = load_results(client, RESULT_DIR)
+        pages = sorted(int(r.param("page") or 0) for r in gw.calls("GET", OPEN))
+        assert rs.rows == n and pages == [1, 2, 3, 4]  # the last full page: one more read
 
     def test_a_big_file_with_few_rows_reads_pages(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
@@ -346,6 +384,22 @@ class TestCsvFastPath:
         expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
         pd.testing.assert_frame_equal(rs.frame, expected)
 
+    def test_a_counted_file_asks_for_its_pages_at_once(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        """Once fileInfo has said how many rows there are, pages 1..n are requested together
+        (page 1 is held until the others arrived), and none past the last."""
+        n = 3 * PAGE_SIZE + 10
+        results = HeldPageOne(gw, others={"2", "3", "4"})
+        rows = big_rows(n)
+        results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES * 4))
+        (rs,) = load_results(client, RESULT_DIR)
+        calls = sorted((r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN))
+        assert calls == [("1", "1")] + [(str(p), str(PAGE_SIZE)) for p in range(1, 5)]
+        assert results.overlapped
+        expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
+        pd.testing.assert_frame_equal(rs.frame, expected)
+
     def test_a_big_file_whose_export_does_not_match_reads_full_pages(
         self, gw: LinkisDouble, client: LinkisClient, results: ResultServer
     ) -> None:
@@ -356,7 +410,10 @@ class TestCsvFastPath:
         (rs,) = load_results(client, RESULT_DIR)
         calls = [(r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN)]
         pages = -(-n // PAGE_SIZE)
-        assert calls == [("1", "1")] + [(str(p), str(PAGE_SIZE)) for p in range(1, pages + 1)]
+        assert calls[0] == ("1", "1")  # then every page at once (fileInfo gave the count)
+        assert sorted(calls[1:], key=lambda c: int(c[0] or 0)) == [
+            (str(p), str(PAGE_SIZE)) for p in range(1, pages + 1)
+        ]
         assert rs.frame is not None and rs.frame["name"][9] == "tab\there" and len(rs.frame) == n
 
     def test_limit_on_a_big_table_exports_only_the_limit(
@@ -368,3 +425,85 @@ class TestCsvFastPath:
         assert rs.truncated and rs.rows == FAST_PATH_ROWS + 1
         assert rs.frame is not None and len(rs.frame) == FAST_PATH_ROWS + 1
         assert gw.calls("GET", EXPORT)[0].param("limit") == str(FAST_PATH_ROWS + 1)
+
+
+class HeldPageOne(ResultServer):
+    """Holds the full-size page 1 until the ``others`` pages have been asked for."""
+
+    def __init__(self, gw: LinkisDouble, others: set[str]) -> None:
+        super().__init__(gw)
+        self.others, self.asked = others, set[str]()
+        self.arrived = threading.Event()
+        self.overlapped = False
+
+    def _open(self, req: Request) -> Reply:
+        page = req.param("page") or ""
+        self.asked.add(page)
+        if self.others <= self.asked:
+            self.arrived.set()
+        if page == "1" and req.param("pageSize") == str(PAGE_SIZE):
+            self.overlapped = self.arrived.wait(timeout=30)  # a bound, not a duration
+        return super()._open(req)
+
+
+class HeldOpen(ResultServer):
+    """Result sets whose openFile pages can be held until others were asked for, or fail."""
+
+    def __init__(self, gw: LinkisDouble, hold: str | None = None, fail: str | None = None) -> None:
+        super().__init__(gw)
+        self.hold, self.fail = hold, fail
+        self.asked: list[str] = []
+        self.others_asked = threading.Event()
+        self.overlapped = False
+        self._lock = threading.Lock()
+
+    def _open(self, req: Request) -> Reply:
+        name = (req.param("path") or "").rsplit("/", 1)[-1]
+        with self._lock:
+            self.asked.append(name)
+            if len({n for n in self.asked if n != self.hold}) >= LOAD_WORKERS - 1:
+                self.others_asked.set()
+        if name == self.hold:  # a bound, not a duration: the others arrive at once
+            self.overlapped = self.others_asked.wait(timeout=30)
+        if name == self.fail:
+            return error("The file is unreadable", err_code=80012)
+        return super()._open(req)
+
+
+class TestConcurrentLoading:
+    """Result sets load at once on a few threads; the list keeps their order; all or nothing."""
+
+    def test_sets_load_at_once_and_keep_their_order(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        results = HeldOpen(gw, hold="_0.dolphin")
+        for i in range(LOAD_WORKERS + 3):
+            results.add(ResultFile(f"_{i}.dolphin", [("v", "int")], [[str(i)]]))
+        loaded = load_results(client, RESULT_DIR)
+        assert results.overlapped  # _0's page was held until the other workers had asked
+        assert [r.index for r in loaded] == list(range(LOAD_WORKERS + 3))
+        assert [r.frame["v"][0] for r in loaded if r.frame is not None] == list(
+            range(LOAD_WORKERS + 3)
+        )
+
+    def test_one_failure_fails_the_whole_load_and_leaves_no_thread(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        results = HeldOpen(gw, hold="_0.dolphin", fail="_2.dolphin")
+        for i in range(6):
+            results.add(ResultFile(f"_{i}.dolphin", [("v", "int")], [[str(i)]]))
+        with pytest.raises(GatewayError, match="unreadable"):
+            load_results(client, RESULT_DIR)
+        assert results.overlapped
+        assert not [t for t in threading.enumerate() if t.name.startswith("linkis-results")]
+
+    def test_table_files_asks_every_type_at_once(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        results = HeldOpen(gw, hold="_0.dolphin")
+        for i in range(LOAD_WORKERS + 1):
+            results.add(ResultFile(f"_{i}.dolphin", [("v", "int")], [[str(i)]]))
+        results.add(ResultFile("_9.dolphin", [], [["text"]], type="1"))
+        found = table_files(client, RESULT_DIR)
+        assert results.overlapped
+        assert [index for index, _ in found] == list(range(LOAD_WORKERS + 1))

@@ -407,3 +407,95 @@ def engine_node(
                                        "mappingPorts": "null", "mappingHost": "null"},
                    "owner": "hadoop"},
     }  # fmt: skip
+
+
+class LongJob:
+    """A job that runs ``duration`` seconds of a virtual clock (tests/support/clock.py) from
+    the moment it is scripted: status, jobhistory, progress (both routes) and a log that
+    grows by ``lines_per_s``; one one-row result set once it succeeded.
+
+    With ``stages`` > 0 it reports Spark-like stages one after another (each listed once it
+    has started, 100 tasks each), all tasks done ``wrap_up`` seconds before the end (the
+    result write); with 0 it reports no stages, like a Python job. ``seen_end_at`` is the
+    clock time of the first reply that told the client the job had ended.
+    """
+
+    def __init__(
+        self,
+        gw: LinkisDouble,
+        clock: Any,
+        *,
+        duration: float,
+        stages: int = 0,
+        wrap_up: float = 0.0,
+        lines_per_s: float = 3.0,
+    ) -> None:
+        self.clock = clock
+        self.start = clock.now()
+        self.duration, self.stages, self.wrap_up = duration, stages, wrap_up
+        self.lines_per_s = lines_per_s
+        self.seen_end_at: float | None = None
+        self._lock = threading.Lock()
+        base = f"entrance/{EXEC_ID}"
+        gw.on("GET", f"{base}/status", self._status)
+        gw.on("GET", f"{base}/progress", self._progress)
+        gw.on("GET", f"{base}/progressWithResource", self._progress)
+        gw.on("GET", f"{base}/log", self._log)
+        gw.on("GET", f"jobhistory/{TASK_ID}/get", self._history)
+        ResultServer(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+
+    @property
+    def ends_at(self) -> float:
+        return self.start + self.duration
+
+    def _elapsed(self) -> float:
+        return self.clock.now() - self.start
+
+    def _ended(self) -> bool:
+        ended = self._elapsed() >= self.duration
+        with self._lock:
+            if ended and self.seen_end_at is None:
+                self.seen_end_at = self.clock.now()
+        return ended
+
+    def _status(self, req: Request) -> Reply:
+        state = "Succeed" if self._ended() else "Running"
+        return envelope({"status": state, "execID": EXEC_ID})
+
+    def _history(self, req: Request) -> Reply:
+        if self._ended():
+            return envelope(task_doc("Succeed"))
+        return envelope(task_doc("Running", result_location=None))
+
+    def _progress(self, req: Request) -> Reply:
+        elapsed = self._elapsed()
+        info: list[dict[str, Any]] = []
+        fraction = 0.0
+        if self.stages:
+            tasks_end = self.duration - self.wrap_up
+            span = tasks_end / self.stages
+            fraction = min(1.0, elapsed / tasks_end)
+            for i in range(self.stages):
+                if elapsed < i * span:
+                    break
+                done = min(100, int((elapsed - i * span) * 100 / span + 1e-6))
+                running = 0 if done == 100 else 4
+                info.append({"id": f"jobId-{i + 1}", "succeedTasks": done, "failedTasks": 0,
+                             "runningTasks": running, "totalTasks": 100})  # fmt: skip
+        if elapsed >= self.duration:
+            fraction = 1.0
+        data = {"progress": fraction, "progressInfo": info, "execID": EXEC_ID}
+        if req.route.endswith("progressWithResource"):
+            data["yarnResource"] = None
+        return envelope(data)
+
+    def _log(self, req: Request) -> Reply:
+        start = max(int(req.param("fromLine") or 1), 1)
+        size = int(req.param("size") or 100)
+        size = 10000 if size < 0 else size
+        available = int(min(self._elapsed(), self.duration) * self.lines_per_s)
+        stop = min(available, start - 1 + size)
+        chunk = [f"2024-01-01 10:00:00.001 INFO line {i:06d}" for i in range(start, stop + 1)]
+        text = "\n".join(chunk)
+        data = {"execID": EXEC_ID, "fromLine": start + len(chunk), "log": ["", "", text, text]}
+        return envelope(data)
