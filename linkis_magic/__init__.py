@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "TaskInfo": "linkis_magic.protocol",
     "TaskPage": "linkis_magic.protocol",
     "Column": "linkis_magic.protocol",
+    "ResultKind": "linkis_magic.protocol",
     "TableInfo": "linkis_magic.protocol",
     "ColumnInfo": "linkis_magic.protocol",
     # exceptions

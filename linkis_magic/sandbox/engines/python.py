@@ -9,7 +9,11 @@ pipes, each job's end marked on both so no late line is lost.
 
 Printed output is logged (INFO) and becomes a text result set; `linkis_show(obj)` — in the
 cells' namespace — writes a table result set from a pandas DataFrame, a pyarrow Table, a list
-of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. The engine
+of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. As on Linkis's
+Python engine (docs/linkis-protocol.md §20), `show(df)` writes a table result set,
+`show_matplotlib(fig=None, fmt="png")` writes the current figure as an HTML result set holding
+a base64 `<img>` (or the SVG), and `plt.show()` is that same function once a cell imports
+pyplot. The engine
 writes the `.dolphin` files itself (it imports the sandbox's dolphin module), so no data
 crosses a pipe. Other stderr output is logged as WARN; an uncaught exception's traceback is
 logged as ERROR lines and fails the job with errCode 43001 and the exception line as errDesc;
@@ -109,6 +113,77 @@ def linkis_show(data, columns=None):
     dolphin.write_arrow(_next_path(), table, lines_after=False)
 
 
+def show_matplotlib(p=None, fmt="png", width="auto", height="auto", **kwargs):
+    """Linkis's chart output: the figure as one HTML result set (a base64 <img> or SVG)."""
+    import base64
+
+    if p is None:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as p
+        except Exception as exc:
+            print("Failed to import matplotlib")
+            print(exc)
+            return
+    if fmt == "png":
+        img = io.BytesIO()
+        p.savefig(img, format="png")
+        data = base64.b64encode(img.getvalue().strip()).decode("ascii")
+        body = "<img src=data:image/png;base64,%s style='width=%s;height:%s'>" % (
+            data, width, height)
+    elif fmt == "svg":
+        img = io.StringIO()
+        p.savefig(img, format="svg")
+        body = img.getvalue()
+    else:
+        raise ValueError("fmt must be 'png' or 'svg'")
+    html = "<div style='width:%s;height:%s'>%s<div>" % (width, height, body)
+    from linkis_magic.sandbox import dolphin
+    sys.stdout.flush()
+    _flush_text()
+    dolphin.write_text(_next_path(), [html], type_code=dolphin.HTML)
+
+
+def show(obj, **kwargs):
+    """Linkis's show(): pyplot -> a chart, a DataFrame -> a table, anything else printed."""
+    if getattr(obj, "__name__", None) == "matplotlib.pyplot":
+        show_matplotlib(obj, **kwargs)
+    elif type(obj).__name__ == "DataFrame":
+        linkis_show(obj)
+    elif callable(obj):
+        obj()
+    else:
+        print(str(obj))
+
+
+class _PyplotHook:
+    """Replaces matplotlib.pyplot.show with show_matplotlib when a cell imports pyplot, as
+    Linkis's engine does at start (here on first import: most cells never draw)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "matplotlib.pyplot":
+            return None
+        import importlib.util
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        run = loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            module.show = show_matplotlib
+            sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+
+        loader.exec_module = exec_module
+        return spec
+
+
 def _run_cell(path, namespace):
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
@@ -127,7 +202,14 @@ def _run_cell(path, namespace):
 
 
 sys.stdout = _Tee()
-_namespace = {"__name__": "__main__", "linkis_show": linkis_show}
+os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: figures are saved, not shown
+sys.meta_path.insert(0, _PyplotHook())
+_namespace = {
+    "__name__": "__main__",
+    "linkis_show": linkis_show,
+    "show": show,
+    "show_matplotlib": show_matplotlib,
+}
 for _request in _control:
     _job = json.loads(_request)
     _state.update(dir=_job["result_dir"], n=0, text=[])
