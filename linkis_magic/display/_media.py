@@ -5,7 +5,7 @@ entry (``text/html``, ``image/png``, ...) is what JupyterLab, Notebook 7 and VS 
 what a saved notebook keeps; the ``text/plain`` entry is what terminal IPython, nbconvert to
 text and other plain frontends show: a one-line placeholder naming the result set, never a
 wall of HTML source or base64. TEXT result sets stay plain text; IO result sets (the engines'
-file-transfer format, docs/linkis-protocol.md §20) are only named.
+file-transfer format, docs/linkis-protocol.md §6.6) are only named.
 """
 
 from __future__ import annotations

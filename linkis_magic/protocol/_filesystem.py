@@ -16,7 +16,7 @@ from linkis_magic.protocol._values import epoch_ms, need_dict, opt_int, opt_str
 
 
 class ResultKind(str, enum.Enum):
-    """What a result set is: the type code of its ``.dolphin`` file (§6.2, §20).
+    """What a result set is: the type code of its ``.dolphin`` file (linkis-protocol.md §6.6).
 
     A ``str`` enum whose values are the codes openFile sends as ``type``, so
     ``ResultKind.TABLE == "2"`` holds and a kind can stand where the code was compared.

@@ -1,10 +1,10 @@
 """The bytes inside PICTURE and HTML result sets: images a notebook can show and save.
 
 A Linkis Python or PySpark job's ``plt.show()`` becomes an HTML result set holding one
-``<img src=data:image/png;base64,...>`` (the ``src`` unquoted, docs/linkis-protocol.md §20), and
-a PICTURE result set holds an engine-encoded image string. Both are text on the wire; this module
-turns them back into image bytes, and says which image format the bytes are (from their magic
-numbers, not from what a server claims), so a frontend gets the right MIME type.
+``<img src=data:image/png;base64,...>`` (the ``src`` unquoted, docs/linkis-protocol.md §6.6),
+and a PICTURE result set holds an engine-encoded image string. Both are text on the wire; this
+module turns them back into image bytes, and says which image format the bytes are (from their
+magic numbers, not from what a server claims), so a frontend gets the right MIME type.
 """
 
 from __future__ import annotations

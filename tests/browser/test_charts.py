@@ -2,7 +2,7 @@
 and ``%linkis plot`` draws a histogram aggregated by the sandbox; both survive a save.
 
 The sandbox's Python engine writes ``plt.show()`` as Linkis's HTML result set (a base64 PNG in
-an ``<img>``, docs/linkis-protocol.md §20); the magic displays it as text/html with a one-line
+an ``<img>``, docs/linkis-protocol.md §6.6); the magic displays it as text/html with a one-line
 text/plain placeholder for plain frontends.
 """
 

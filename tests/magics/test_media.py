@@ -1,6 +1,6 @@
 """A cell's HTML, picture and IO result sets shown as such, in order with its tables.
 
-Against a loopback Linkis answering in the shapes of docs/linkis-protocol.md §20 (every type),
+Against a loopback Linkis answering in the shapes of docs/linkis-protocol.md §6.6 (every type),
 and against the sandbox, whose Python engine turns ``plt.show()`` into Linkis's HTML chart.
 """
 

@@ -1,4 +1,4 @@
-"""Result-set kinds against a loopback Linkis: tables, text, IO, PICTURE and HTML (§20 shapes)."""
+"""Result-set kinds against a loopback Linkis: tables, text, IO, PICTURE and HTML (§6.6 shapes)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ pipes, each job's end marked on both so no late line is lost.
 Printed output is logged (INFO) and becomes a text result set; `linkis_show(obj)` — in the
 cells' namespace — writes a table result set from a pandas DataFrame, a pyarrow Table, a list
 of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. As on Linkis's
-Python engine (docs/linkis-protocol.md §20), `show(df)` writes a table result set,
+Python engine (docs/linkis-protocol.md §6.6), `show(df)` writes a table result set,
 `show_matplotlib(fig=None, fmt="png")` writes the current figure as an HTML result set holding
 a base64 `<img>` (or the SVG), and `plt.show()` is that same function once a cell imports
 pyplot. The engine

@@ -8,7 +8,7 @@ from typing import Any
 
 PY = "python-python3"
 # Linkis's python engine: <div style='width:W;height:H'><img src=data:image/png;base64,...
-# style='width=W;height:H'><div> (docs/linkis-protocol.md §20)
+# style='width=W;height:H'><div> (docs/linkis-protocol.md §6.6)
 LINKIS_IMG = re.compile(
     r"^<div style='width:auto;height:auto'><img src=data:image/png;base64,([A-Za-z0-9+/=]+) "
     r"style='width=auto;height:auto'><div>$"
