@@ -95,6 +95,7 @@ def main() -> None:
         raw_table(client, "select 1 as warm")  # connections, imports: not what we measure
 
         spec = viz.PlotSpec.build("histogram", "big", ["x"], bins=BINS)
+        raw_table(client, spec.sql())  # the table's pages in the sandbox's cache for both runs
         before = counter.bytes
         hist_s, _ = median_time(
             lambda: viz.plot(client, "histogram", "big", ["x"], bins=BINS, engine=ENGINE),
@@ -125,6 +126,7 @@ def main() -> None:
         source = viz.Source.of("big")
         types = {c.name: c.type for c in client.columns("default", "big")}
         profile_sql = viz.ProfileSpec(source, types).sql()
+        raw_table(client, profile_sql)  # warm, as for the histogram
         before = counter.bytes
         prof_s, prof = median_time(lambda: viz.profile(client, "big", engine=ENGINE), args.repeat)
         prof_bytes = (counter.bytes - before) // args.repeat
