@@ -43,9 +43,9 @@ class TestPlotCommand:
         ax = shell.run_line_magic("linkis", "plot histogram default.emp comm --bins 3")
         assert isinstance(ax, Axes)
         assert proxy.count("POST", SUBMIT) == before + 1
-        run = magics.runs[-1]
+        run = magics.session.last_run
         assert run.job.state.value == "Succeed" and run.job_engine
-        task = magics.client().task(run.job.task_id)
+        task = magics.session.client().task(run.job.task_id)
         assert "floor(" in (task.execution_code or "") and "percentile_approx" not in (
             task.execution_code or ""
         )
