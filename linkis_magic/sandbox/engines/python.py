@@ -12,8 +12,8 @@ cells' namespace — writes a table result set from a pandas DataFrame, a pyarro
 of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. As on Linkis's
 Python engine (docs/linkis-protocol.md §6.6), `show(df)` writes a table result set,
 `show_matplotlib(fig=None, fmt="png")` writes the current figure as an HTML result set holding
-a base64 `<img>` (or the SVG), and `plt.show()` is that same function once a cell imports
-pyplot. The engine
+a base64 `<img>` (or the SVG), and `plt.show()` calls it (the engine's matplotlib backend,
+`_mplbackend`, chosen when a cell mentions matplotlib). The engine
 writes the `.dolphin` files itself (it imports the sandbox's dolphin module), so no data
 crosses a pipe. Other stderr output is logged as WARN; an uncaught exception's traceback is
 logged as ERROR lines and fails the job with errCode 43001 and the exception line as errDesc;
@@ -119,9 +119,7 @@ def show_matplotlib(p=None, fmt="png", width="auto", height="auto", **kwargs):
 
     if p is None:
         try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as p
+            import matplotlib.pyplot as p  # the engine's backend: Agg (_mplbackend)
         except Exception as exc:
             print("Failed to import matplotlib")
             print(exc)
@@ -157,36 +155,27 @@ def show(obj, **kwargs):
         print(str(obj))
 
 
-class _PyplotHook:
-    """Replaces matplotlib.pyplot.show with show_matplotlib when a cell imports pyplot, as
-    Linkis's engine does at start (here on first import: most cells never draw)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "matplotlib.pyplot":
-            return None
-        import importlib.util
-        sys.meta_path.remove(self)
-        try:
-            spec = importlib.util.find_spec(name)
-        finally:
-            sys.meta_path.insert(0, self)
-        if spec is None or spec.loader is None:
-            return spec
-        loader = spec.loader
-        run = loader.exec_module
-
-        def exec_module(module):
-            run(module)
-            module.show = show_matplotlib
-            sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
-
-        loader.exec_module = exec_module
-        return spec
+def _use_linkis_backend():
+    """plt.show() sends the chart, as on Linkis (_mplbackend); set once, only for cells that
+    draw, so the others never import matplotlib."""
+    if _state.get("mpl"):
+        return
+    _state["mpl"] = True
+    try:
+        import matplotlib
+        matplotlib.use("module://linkis_magic.sandbox.engines._mplbackend")
+    except Exception:
+        pass
 
 
 def _run_cell(path, namespace):
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
+    if "matplotlib" in source or "show_matplotlib" in source:
+        _use_linkis_backend()
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:  # as Linkis does, whatever backend a cell chose since
+        pyplot.show = show_matplotlib
     try:
         exec(compile(source, "<linkis-cell>", "exec"), namespace)
     except SystemExit as exc:
@@ -202,8 +191,6 @@ def _run_cell(path, namespace):
 
 
 sys.stdout = _Tee()
-os.environ.setdefault("MPLBACKEND", "Agg")  # no display here: figures are saved, not shown
-sys.meta_path.insert(0, _PyplotHook())
 _namespace = {
     "__name__": "__main__",
     "linkis_show": linkis_show,
