@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "TaskPage": "linkis_magic.protocol",
     "SubmitResult": "linkis_magic.protocol",
     "Column": "linkis_magic.protocol",
+    "ResultKind": "linkis_magic.protocol",
     "TableInfo": "linkis_magic.protocol",
     "ColumnInfo": "linkis_magic.protocol",
     "DirEntry": "linkis_magic.protocol",

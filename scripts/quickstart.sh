@@ -40,7 +40,7 @@ if [ "$mode" = check ]; then
 fi                          # pip's build-isolation subprocess would inherit it)
 if [ "$mode" = check ] || [ "${QUICKSTART_SKIP_INSTALL:-0}" != 1 ]; then
   "${pip_install[@]}" --upgrade pip
-  "${pip_install[@]}" -e ".[sandbox]" jupyterlab nbclient ipykernel
+  "${pip_install[@]}" -e ".[sandbox,plot]" jupyterlab nbclient ipykernel
 fi
 
 case "$mode" in

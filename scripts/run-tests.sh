@@ -10,7 +10,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev,browser,spark]"
+"$VENV/bin/python" -m pip install --quiet -e ".[dev,browser,spark,plot]"
 export PATH="$PWD/$VENV/bin:$PATH"
 
 echo "== ruff check";        ruff check linkis_magic tests benchmarks

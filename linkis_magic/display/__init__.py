@@ -35,6 +35,7 @@ from linkis_magic.display._format import (
     summary_text,
 )
 from linkis_magic.display._frames import ResultFrames
+from linkis_magic.display._media import placeholder, result_bundle, show_object, show_result
 from linkis_magic.display._text import TextDisplay
 from linkis_magic.display._widget import WidgetDisplay
 from linkis_magic.errors import ConfigurationError
@@ -53,10 +54,14 @@ __all__ = [
     "log_html",
     "make_display",
     "outcome_text",
+    "placeholder",
     "resource_lines",
     "resources_html",
+    "result_bundle",
     "settle_stage",
     "short_exec_id",
+    "show_object",
+    "show_result",
     "status_line",
     "summary_html",
     "summary_text",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from linkis_magic.errors import JobCancelled, JobFailed
-from linkis_magic.protocol import JobStatus
+from linkis_magic.protocol import JobStatus, ResultKind
 from linkis_magic.protocol import is_error_line as _linkis_error_line
 
 if TYPE_CHECKING:
@@ -170,10 +170,14 @@ def status_line(snap: JobSnapshot, title: str = "") -> str:
 
 
 def result_text(result: ResultSet) -> str:
-    if result.type == "2":
+    if result.kind is ResultKind.TABLE:
         text = f"{result.rows} rows × {len(result.columns)} columns"
-    else:
+    elif result.kind is ResultKind.TEXT:
         text = f"text, {result.rows} lines"
+    elif result.kind is ResultKind.IO:
+        text = "IO (engine file transfer, not shown)"
+    else:  # HTML, PICTURE: shown as such below the job
+        text = result.kind.label.upper() if result.kind is ResultKind.HTML else "picture"
     if result.truncated:
         text += " (truncated)"
     return f"result {result.index}: {text}"

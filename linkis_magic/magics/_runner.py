@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from linkis_magic.display import JobDisplay, ResultFrames
+from linkis_magic.display import JobDisplay, ResultFrames, show_result
 from linkis_magic.errors import JobCancelled, JobError, KillUnconfirmed, LinkisError
 from linkis_magic.job import Job
 from linkis_magic.magics._render import LinkisInterrupted, ident, quiet, still_running_hint
-from linkis_magic.protocol import JobStatus
+from linkis_magic.protocol import JobStatus, ResultKind
 from linkis_magic.results import ExportSummary, ResultSet
 
 __all__ = ["BACKSTOP_MARGIN", "KEEP_RUNS", "SLICE", "JobRun", "Runner"]
@@ -47,6 +47,7 @@ __all__ = ["BACKSTOP_MARGIN", "KEEP_RUNS", "SLICE", "JobRun", "Runner"]
 KEEP_RUNS = 100  # finished runs kept for %linkis status|log|kill|attach (running ones: all)
 SLICE = 0.2  # seconds between wake-ups of a waiting cell (docs/kernel-notes.md §4)
 BACKSTOP_MARGIN = 2.0  # seconds past the job's kill grace before a cell stops waiting
+_SHOWN_AS_MEDIA = frozenset({ResultKind.HTML, ResultKind.PICTURE, ResultKind.IO})
 
 
 @dataclass(frozen=True)
@@ -333,11 +334,24 @@ class Runner:
         return value
 
     def _report(self, run: JobRun, results: list[ResultSet], value: Any) -> Any:
-        """Print the text results and notes, show a bound table; returns the cell's value."""
+        """Show the result sets that are not tables and notes; returns the cell's value.
+
+        Text is printed, HTML and pictures are displayed as such (``display/_media``). When a
+        job mixes tables with HTML, pictures or IO, every result set is displayed here in
+        result-set order (a Python job's ``show(df)`` and its chart read top to bottom) and the
+        cell has no value, so the tables are not shown twice; ``-o`` binds them all the same.
+        """
+        in_order = value is not None and any(rs.kind in _SHOWN_AS_MEDIA for rs in results)
         if not run.quiet:
             for rs in results:
-                if rs.frame is None and rs.text:
-                    print(rs.text.rstrip("\n"))
+                if rs.frame is not None:
+                    if in_order and not run.background:
+                        self._show(ResultFrames([rs.frame], [rs.index]))
+                elif rs.kind is ResultKind.TEXT:
+                    if rs.text:
+                        print(rs.text.rstrip("\n"))
+                else:
+                    show_result(rs)
                 if rs.truncated:
                     print(
                         f"result set {rs.index}: only the first {run.limit} rows were loaded "
@@ -349,12 +363,12 @@ class Runner:
                 if not run.quiet:
                     print(f"no table result set: {run.output} is not bound", file=sys.stderr)
             else:
-                if not run.quiet and not run.background:
+                if not run.quiet and not run.background and not in_order:
                     self._show(value)
                 # The name is the one handle: as the cell's value, IPython's output history
                 # (Out, _) would pin every re-run's frames for the rest of the session.
                 return None
-        return value
+        return None if in_order and not run.quiet else value
 
     # ------------------------------------------------------------------ lookup
 

@@ -6,12 +6,44 @@ pages carry no total (§5.3, §10.7) and every cell is a string or null (§10.8)
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from linkis_magic.protocol._values import epoch_ms, need_dict, opt_int, opt_str
+
+
+class ResultKind(str, enum.Enum):
+    """What a result set is: the type code of its ``.dolphin`` file (linkis-protocol.md §6.6).
+
+    A ``str`` enum whose values are the codes openFile sends as ``type``, so
+    ``ResultKind.TABLE == "2"`` holds and a kind can stand where the code was compared.
+    TABLE is rows with typed columns; TEXT, PICTURE and HTML are lines (printed output, an
+    engine-encoded image, HTML such as the ``<img>`` a Python job's ``plt.show()`` makes);
+    IO is the engines' file-transfer format, which a client only names.
+    """
+
+    TEXT = "1"
+    TABLE = "2"
+    IO = "3"
+    PICTURE = "4"
+    HTML = "5"
+
+    @classmethod
+    def of(cls, code: str | None) -> ResultKind:
+        """The kind of an openFile ``type``; anything unknown (a plain file's ``script/text``,
+        a code from a newer Linkis) reads as TEXT, which is how it is shown."""
+        try:
+            return cls(str(code).strip())
+        except ValueError:
+            return cls.TEXT
+
+    @property
+    def label(self) -> str:
+        """Lower-case name for messages: ``table``, ``text``, ``html``, ``picture``, ``io``."""
+        return self.name.lower()
 
 
 @dataclass(frozen=True)

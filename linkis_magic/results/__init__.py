@@ -1,7 +1,8 @@
 """Result sets -> pandas: every page, typed by metadata, NULLs kept, a CSV fast path for big tables.
 
 ``_load`` lists and pages (the one place that decides how a result set is read), ``_csv`` is the
-fast path for big tables, ``_typing`` turns strings into typed columns, ``_export`` streams
+fast path for big tables, ``_media`` finds the images in PICTURE and HTML result sets,
+``_typing`` turns strings into typed columns, ``_export`` streams
 tables to files on disk without loading them, and ``_source`` names the four gateway calls all
 of it needs.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from linkis_magic.results._media import decode_picture, html_images, image_mime
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, BinaryWriter, ResultSource
 
 if TYPE_CHECKING:
@@ -58,8 +60,11 @@ __all__ = [
     "ExportedFile",
     "ResultSet",
     "ResultSource",
+    "decode_picture",
     "export_tables",
     "frame_from_rows",
+    "html_images",
+    "image_mime",
     "load_results",
     "table_files",
 ]

@@ -31,8 +31,9 @@ import pyarrow as pa
 
 from linkis_magic._transport import aside
 from linkis_magic._validate import check_int
-from linkis_magic.protocol import Column, DirEntry, result_index
+from linkis_magic.protocol import Column, DirEntry, ResultKind, result_index
 from linkis_magic.results._csv import CsvMismatch, load_csv
+from linkis_magic.results._media import decode_picture, html_images
 from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
 from linkis_magic.results._typing import arrow_columns, frame_from_chunks
@@ -43,27 +44,60 @@ _log = logging.getLogger("linkis_magic.results")
 
 FAST_PATH_ROWS = 20000  # tables with more rows are streamed as CSV
 BIG_FILE_BYTES = 1 << 20  # larger result files skip the rows of the first openFile page
-TEXT_TYPES = frozenset({"1", "3", "4", "5", "script/text"})
 MIN_ROW_BYTES = 22  # the smallest .dolphin table row: two 10-digit lengths and "0," (§6.3)
 SMALL_FILE_BYTES = FAST_PATH_ROWS * MIN_ROW_BYTES  # at most FAST_PATH_ROWS rows: one page
 
 
 @dataclass(frozen=True, eq=False)
 class ResultSet:
-    """One ``_N.dolphin`` result set: a typed DataFrame (tables) or text (everything else).
+    """One ``_N.dolphin`` result set: a typed DataFrame (tables) or its lines (every other kind).
 
-    ``rows`` is the number of rows (or text lines) loaded; ``truncated`` is True when
+    ``kind`` says what it is (:class:`~linkis_magic.protocol.ResultKind`): a TABLE has
+    ``frame`` and ``columns``; TEXT, HTML, PICTURE and IO have ``text`` (their lines joined),
+    and :attr:`html`, :attr:`images` give an HTML page's text and the image bytes a chart
+    carries. ``rows`` is the number of rows (or lines) loaded; ``truncated`` is True when
     ``limit`` stopped the loading before the end of the result set.
     """
 
     index: int
     path: str
-    type: str
+    kind: ResultKind
     frame: pd.DataFrame | None
     text: str | None
     columns: tuple[Column, ...]
     rows: int
     truncated: bool
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, ResultKind):  # a type code given where a kind belongs
+            object.__setattr__(self, "kind", ResultKind.of(self.kind))
+
+    @property
+    def type(self) -> str:
+        """The Linkis type code (``"2"`` for a table); :attr:`kind` is the typed form."""
+        return self.kind.value
+
+    @property
+    def html(self) -> str | None:
+        """The HTML of an HTML result set (None for every other kind)."""
+        return self.text if self.kind is ResultKind.HTML else None
+
+    @property
+    def images(self) -> list[bytes]:
+        """Image bytes: a PICTURE's image, or the base64 ``<img>`` images inside an HTML result
+        set (a Python job's ``plt.show()``), in order; empty for other kinds."""
+        if self.kind is ResultKind.PICTURE and self.text:
+            image = decode_picture(self.text)
+            return [] if image is None else [image]
+        if self.kind is ResultKind.HTML and self.text:
+            return html_images(self.text)
+        return []
+
+    @property
+    def image(self) -> bytes | None:
+        """The first of :attr:`images`, or None."""
+        found = self.images
+        return found[0] if found else None
 
 
 def load_results(
@@ -119,7 +153,11 @@ def table_files(
         lambda item: client.open_file(item[1], page=1, page_size=1, null_value=NULL_VALUE).type,
         files,
     )
-    return [item for item, kind in zip(files, kinds, strict=True) if kind == "2"]
+    return [
+        item
+        for item, kind in zip(files, kinds, strict=True)
+        if ResultKind.of(kind) is ResultKind.TABLE
+    ]
 
 
 def _load_one(
@@ -146,9 +184,10 @@ def _load_one(
     if not first.type and not first.rows:
         return None  # an empty file: the client already issued Linkis's 206 warning
     rows = first.rows
-    if first.type != "2":
+    kind = ResultKind.of(first.type)
+    if kind is not ResultKind.TABLE:
         rows = _page_one(client, path, rows, first_size, page_size)
-        return _load_text(client, path, index, first.type, rows, page_size, limit)
+        return _load_text(client, path, index, kind, rows, page_size, limit)
     columns = tuple(first.columns)
     total: int | None = None
     if len(rows) >= first_size and may_export:
@@ -160,7 +199,9 @@ def _load_one(
             except CsvMismatch as exc:
                 _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
             else:
-                return ResultSet(index, path, "2", frame, None, columns, want, total > want)
+                return ResultSet(
+                    index, path, ResultKind.TABLE, frame, None, columns, want, total > want
+                )
     ahead: list[list[list[str | None]]] = []
     again = not (first_size == page_size or len(rows) < first_size)  # page 1 at page_size
     if total and limit is None:
@@ -180,7 +221,7 @@ def _load_one(
         client, path, len(columns), rows, page_size, limit, ahead
     )
     frame = frame_from_chunks(columns, chunks)
-    return ResultSet(index, path, "2", frame, None, columns, count, truncated)
+    return ResultSet(index, path, ResultKind.TABLE, frame, None, columns, count, truncated)
 
 
 def _page_one(
@@ -236,7 +277,7 @@ def _load_text(
     client: ResultSource,
     path: str,
     index: int,
-    kind: str,
+    kind: ResultKind,
     first_rows: list[list[str | None]],
     page_size: int,
     limit: int | None,

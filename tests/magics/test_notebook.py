@@ -99,6 +99,16 @@ class TestQuickstart:
         by_source = {c.source.strip(): t for c, t in zip(code, texts, strict=True)}
         assert {"emp", "dept", "sales"} <= set(by_source["%linkis tables"].split())
         assert "empno" in by_source["%linkis columns emp"]
+        # charts: the python job's plt.show() as an <img>, plots as matplotlib figures
+        chart = next(c for c in code if c.source.startswith("%%linkis py\nimport matplotlib"))
+        html = [o["data"]["text/html"] for o in chart.outputs if "text/html" in o.get("data", {})]
+        assert any("<img src=data:image/png;base64," in h for h in html), outputs_text(chart)
+        for line in ("%linkis plot histogram emp sal --bins 6", "%linkis plot bar emp job --top 3"):
+            plot = next(c for c in code if c.source == line)
+            assert any("image/png" in o.get("data", {}) for o in plot.outputs), by_source[line]
+            assert "<Axes" in by_source[line]
+        profile = by_source["%linkis profile emp -o emp_profile"]
+        assert "distinct" in profile and "comm" in profile
         engines = by_source["%linkis engines"]
         assert "spark-" in engines and "python" in engines and "Unlock" in engines
         # the optional Spark section: real per-Spark-job progress rows, or a visible note

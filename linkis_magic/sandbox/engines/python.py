@@ -9,7 +9,11 @@ pipes, each job's end marked on both so no late line is lost.
 
 Printed output is logged (INFO) and becomes a text result set; `linkis_show(obj)` — in the
 cells' namespace — writes a table result set from a pandas DataFrame, a pyarrow Table, a list
-of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. The engine
+of dicts, or rows plus `columns=[...]`, numbered in order with the text chunks. As on Linkis's
+Python engine (docs/linkis-protocol.md §6.6), `show(df)` writes a table result set,
+`show_matplotlib(fig=None, fmt="png")` writes the current figure as an HTML result set holding
+a base64 `<img>` (or the SVG), and `plt.show()` calls it (the engine's matplotlib backend,
+`_mplbackend`, chosen when a cell mentions matplotlib). The engine
 writes the `.dolphin` files itself (it imports the sandbox's dolphin module), so no data
 crosses a pipe. Other stderr output is logged as WARN; an uncaught exception's traceback is
 logged as ERROR lines and fails the job with errCode 43001 and the exception line as errDesc;
@@ -109,9 +113,69 @@ def linkis_show(data, columns=None):
     dolphin.write_arrow(_next_path(), table, lines_after=False)
 
 
+def show_matplotlib(p=None, fmt="png", width="auto", height="auto", **kwargs):
+    """Linkis's chart output: the figure as one HTML result set (a base64 <img> or SVG)."""
+    import base64
+
+    if p is None:
+        try:
+            import matplotlib.pyplot as p  # the engine's backend: Agg (_mplbackend)
+        except Exception as exc:
+            print("Failed to import matplotlib")
+            print(exc)
+            return
+    if fmt == "png":
+        img = io.BytesIO()
+        p.savefig(img, format="png")
+        data = base64.b64encode(img.getvalue().strip()).decode("ascii")
+        body = "<img src=data:image/png;base64,%s style='width=%s;height:%s'>" % (
+            data, width, height)
+    elif fmt == "svg":
+        img = io.StringIO()
+        p.savefig(img, format="svg")
+        body = img.getvalue()
+    else:
+        raise ValueError("fmt must be 'png' or 'svg'")
+    html = "<div style='width:%s;height:%s'>%s<div>" % (width, height, body)
+    from linkis_magic.sandbox import dolphin
+    sys.stdout.flush()
+    _flush_text()
+    dolphin.write_text(_next_path(), [html], type_code=dolphin.HTML)
+
+
+def show(obj, **kwargs):
+    """Linkis's show(): pyplot -> a chart, a DataFrame -> a table, anything else printed."""
+    if getattr(obj, "__name__", None) == "matplotlib.pyplot":
+        show_matplotlib(obj, **kwargs)
+    elif type(obj).__name__ == "DataFrame":
+        linkis_show(obj)
+    elif callable(obj):
+        obj()
+    else:
+        print(str(obj))
+
+
+def _use_linkis_backend():
+    """plt.show() sends the chart, as on Linkis (_mplbackend); set once, only for cells that
+    draw, so the others never import matplotlib."""
+    if _state.get("mpl"):
+        return
+    _state["mpl"] = True
+    try:
+        import matplotlib
+        matplotlib.use("module://linkis_magic.sandbox.engines._mplbackend")
+    except Exception:
+        pass
+
+
 def _run_cell(path, namespace):
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
+    if "matplotlib" in source or "show_matplotlib" in source:
+        _use_linkis_backend()
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:  # as Linkis does, whatever backend a cell chose since
+        pyplot.show = show_matplotlib
     try:
         exec(compile(source, "<linkis-cell>", "exec"), namespace)
     except SystemExit as exc:
@@ -127,7 +191,12 @@ def _run_cell(path, namespace):
 
 
 sys.stdout = _Tee()
-_namespace = {"__name__": "__main__", "linkis_show": linkis_show}
+_namespace = {
+    "__name__": "__main__",
+    "linkis_show": linkis_show,
+    "show": show,
+    "show_matplotlib": show_matplotlib,
+}
 for _request in _control:
     _job = json.loads(_request)
     _state.update(dir=_job["result_dir"], n=0, text=[])
