@@ -6,7 +6,7 @@ collects them in the order ``%linkis`` lists them.
 
 from __future__ import annotations
 
-from linkis_magic.magics.commands import engines, jobs, sandbox, schema, session
+from linkis_magic.magics.commands import engines, files, jobs, sandbox, schema, session
 from linkis_magic.magics.commands._base import Command, Handler
 
 __all__ = ["Command", "Handler", "all_commands", "command_help"]
@@ -18,6 +18,7 @@ def all_commands() -> dict[str, Command]:
         *jobs.commands(),
         *schema.commands(),
         *engines.commands(),
+        *files.commands(),
         *session.commands(),
         *sandbox.commands(),
     ]
