@@ -52,7 +52,7 @@ PushMode = Literal["create", "replace", "append"]
 MODES: tuple[PushMode, ...] = ("create", "replace", "append")
 PART_BYTES = 128 * 1024 * 1024
 """The largest Parquet part one upload request carries."""
-_SLICE_BYTES = 32 * 1024 * 1024  # frame memory converted to Arrow at a time
+_SLICE_BYTES = 16 * 1024 * 1024
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 _UNSIGNED = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
              pa.uint64(): pa.int64()}  # fmt: skip
@@ -192,6 +192,9 @@ def write_parts(frame: pd.DataFrame, directory: Path, *, part_bytes: int = PART_
             table,
             path,
             compression="snappy",
+            # dictionaries only where they pay: a dictionary of a high-cardinality number
+            # column costs several times the slice's memory and saves nothing
+            use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
             use_deprecated_int96_timestamps=True,
             store_schema=False,
         )
