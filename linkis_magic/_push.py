@@ -3,7 +3,7 @@
 No I/O with the gateway here (the client does that); this module decides the file format and
 the statements, so both can be read and tested on their own.
 
-Parquet as Spark 2.4 reads it (docs/linkis-protocol.md §16.3):
+Parquet as Spark 2.4 reads it (docs/linkis-protocol.md §16):
 
 * timestamps are written as INT96, Spark 2.x's own default output type
   (``spark.sql.parquet.outputTimestampType``) and the one encoding every Spark and Hive
