@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from linkis_magic.display._base import JobDisplay, NullDisplay
@@ -29,17 +30,18 @@ def _mib(size: int) -> str:
 class TransferProgress:
     """``on_progress(sent, total)`` that draws nothing (the ``-q`` style); the base class."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.title = title
         self.sent = 0
         self.total = 0
-        self._last = 0.0
+        self._clock = clock
+        self._last: float | None = None
         self._closed = False
 
     def __call__(self, sent: int, total: int) -> None:
         self.sent, self.total = sent, total
-        now = time.monotonic()
-        if sent >= total or now - self._last >= self._every():
+        now = self._clock()
+        if sent >= total or self._last is None or now - self._last >= self._every():
             self._last = now
             self._draw()
 
@@ -65,8 +67,8 @@ class TransferProgress:
 
 
 class _TextTransfer(TransferProgress):
-    def __init__(self, title: str) -> None:
-        super().__init__(title)
+    def __init__(self, title: str, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(title, clock)
         self._shown = ""
 
     def _draw(self) -> None:
@@ -77,8 +79,8 @@ class _TextTransfer(TransferProgress):
 
 
 class _WidgetTransfer(TransferProgress):
-    def __init__(self, title: str) -> None:
-        super().__init__(title)
+    def __init__(self, title: str, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(title, clock)
         self._handle: Any = None
         self._bar: Any = None
         self._label: Any = None
@@ -109,10 +111,13 @@ class _WidgetTransfer(TransferProgress):
         self._label.close()
 
 
-def transfer_progress(like: JobDisplay, title: str) -> TransferProgress:
-    """An upload progress callable drawn like ``like`` (the job's display) is."""
+def transfer_progress(
+    like: JobDisplay, title: str, *, clock: Callable[[], float] = time.monotonic
+) -> TransferProgress:
+    """An upload progress callable drawn like ``like`` (the job's display) is; ``clock``
+    paces the redraws (at most one text line a second, ten bar updates)."""
     if isinstance(like, NullDisplay):
-        return TransferProgress(title)
+        return TransferProgress(title, clock)
     if isinstance(like, WidgetDisplay):
-        return _WidgetTransfer(title)
-    return _TextTransfer(title)
+        return _WidgetTransfer(title, clock)
+    return _TextTransfer(title, clock)
