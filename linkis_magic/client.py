@@ -18,24 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-import pandas as pd
 import requests
 from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
 from linkis_magic import job as _job
-from linkis_magic._push import (
-    MODES,
-    PART_BYTES,
-    PushMode,
-    PushPlan,
-    check_frame,
-    check_partition,
-    check_push_engine,
-    push_sql,
-    write_parts,
-)
 from linkis_magic._transport import (
     API_PREFIX,
     BinaryWriter,
@@ -101,6 +89,11 @@ from linkis_magic.protocol import (
     parse_task_page,
     parse_user_root,
 )
+
+if TYPE_CHECKING:  # pandas and pyarrow load with the first push, not with the client
+    import pandas as pd
+
+    from linkis_magic._push import PushMode, PushPlan
 
 __all__ = ["API_PREFIX", "LinkisClient", "ProgressCallback", "StagedPush"]
 
@@ -647,7 +640,7 @@ class LinkisClient:
         on_progress: ProgressCallback | None = None,
         on_update: Callable[[_job.JobSnapshot], None] | None = None,
         timeout: float | None = None,
-        part_bytes: int = PART_BYTES,
+        part_bytes: int | None = None,
     ) -> _job.Job:
         """Make ``frame`` a table (``[db.]table``) on the gateway; returns the finished Job.
 
@@ -658,6 +651,7 @@ class LinkisClient:
         directory is deleted afterwards, also when the upload or the job fails or is
         interrupted. ``on_progress(sent, total)`` follows the upload, ``on_update`` the job
         (as ``Job.wait``). JobFailed/JobCancelled are raised as by ``Job.wait``.
+        ``part_bytes`` caps each uploaded Parquet part (default 128 MiB).
         """
         with self.stage(
             frame,
@@ -681,7 +675,7 @@ class LinkisClient:
         engine_type: str,
         partition: str | None = None,
         on_progress: ProgressCallback | None = None,
-        part_bytes: int = PART_BYTES,
+        part_bytes: int | None = None,
     ) -> StagedPush:
         """The first half of ``push``: check, then upload the parts. Use it as a context
         manager; leaving it deletes the upload directory. ``StagedPush.submit()`` starts the
@@ -777,15 +771,17 @@ class StagedPush:
         engine_type: str,
         partition: str | None,
         on_progress: ProgressCallback | None,
-        part_bytes: int,
+        part_bytes: int | None,
     ) -> StagedPush:
         """Check everything, make the directory, upload the parts (cleaning up on failure)."""
-        if mode not in MODES:
-            raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        engine = check_push_engine(engine_type)
+        from linkis_magic import _push
+
+        if mode not in _push.MODES:
+            raise ConfigurationError(f"mode must be one of {', '.join(_push.MODES)}, got {mode!r}")
+        engine = _push.check_push_engine(engine_type)
         database, name = check_table_name(table)
-        static = check_partition(partition)
-        frame = check_frame(frame, static)
+        static = _push.check_partition(partition)
+        frame = _push.check_frame(frame, static)
         exists = client._table_exists(database or "default", name)
         if mode == "create" and exists:
             shown = f"{database}.{name}" if database else name
@@ -799,7 +795,9 @@ class StagedPush:
         staged = cls(client, database, name, mode, engine, static, directory, exists)
         try:
             with tempfile.TemporaryDirectory(prefix="linkis-push-") as tmp:
-                plan = write_parts(frame, Path(tmp), part_bytes=part_bytes)
+                plan = _push.write_parts(
+                    frame, Path(tmp), part_bytes=part_bytes or _push.PART_BYTES
+                )
                 if on_progress is not None:
                     on_progress(0, plan.total_bytes)
                 files = [(p.name, p) for p in plan.parts]
@@ -813,6 +811,8 @@ class StagedPush:
     @property
     def sql(self) -> str:
         """The load job's Spark SQL."""
+        from linkis_magic._push import push_sql
+
         return push_sql(
             self.database, self.table, self.mode, self.directory,
             exists=self.exists, partition=self.partition,
