@@ -54,6 +54,7 @@ PART_BYTES = 128 * 1024 * 1024
 """The largest Parquet part one upload request carries."""
 _SLICE_BYTES = 16 * 1024 * 1024
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
+_UNSAFE = re.compile(r"['\\`\x00-\x1f\x7f]")  # would end or escape a SQL string literal
 _UNSIGNED = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
              pa.uint64(): pa.int64()}  # fmt: skip
 
@@ -76,10 +77,10 @@ def check_partition(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
     key, sep, value = text.partition("=")
-    if not sep or not _COLUMN.fullmatch(key.strip()) or not value or "'" in value:
+    if not sep or not _COLUMN.fullmatch(key.strip()) or not value or _UNSAFE.search(value):
         raise ConfigurationError(
             f"--partition expects K=V (a column name of letters, digits and _, and a value "
-            f"without quotes), got {text!r}"
+            f"without quotes, backslashes or control characters), got {text!r}"
         )
     return key.strip(), value
 
@@ -234,7 +235,8 @@ def push_sql(
 
     ``exists`` is what the metadata service said about the table (None: it could not say).
     create: ``CREATE TABLE ... USING parquet AS SELECT`` (fails if the table exists);
-    replace: drop and create again, or with a partition overwrite just that partition;
+    replace: drop and create again, or with a partition overwrite just that partition (of an
+    existing table, or one the metadata service could not see: the table is never dropped);
     append: ``INSERT INTO`` (creating the table when it does not exist).
     A ``USING parquet`` table is stored Hive-compatibly in the metastore, so Hive reads it.
     """
@@ -254,7 +256,7 @@ def push_sql(
     if mode == "create":
         return create
     if mode == "replace":
-        if partition is not None and exists:
+        if partition is not None and exists is not False:  # unknown: never drop the table
             return f"INSERT OVERWRITE TABLE {target}{part} SELECT * FROM {src}"
         return f"DROP TABLE IF EXISTS {target};\n{create}"
     if mode == "append":
