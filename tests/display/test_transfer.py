@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from linkis_magic.display import NullDisplay, TextDisplay, transfer_progress
+from linkis_magic.display import NullDisplay, TextDisplay, WidgetDisplay, transfer_progress
 
 
 class TestTransferProgress:
@@ -37,3 +39,18 @@ class TestTransferProgress:
         progress.close()
         assert capsys.readouterr().out == ""
         assert progress.line() == "Uploading: 0.0 MiB of 0.0 MiB (100%)"
+
+    def test_widget_bar_then_a_static_line(
+        self, shell: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        now = [0.0]
+        progress = transfer_progress(WidgetDisplay(title="t"), "Uploading df", clock=lambda: now[0])
+        progress(0, 2 * 2**20)
+        bar, label = progress._bar, progress._label  # type: ignore[attr-defined]
+        assert (bar.value, bar.max) == (0, 2 * 2**20)
+        now[0] += 0.2
+        progress(2**20, 2 * 2**20)
+        assert bar.value == 2**20 and label.value == "Uploading df: 1.0 MiB of 2.0 MiB (50%)"
+        progress(2 * 2**20, 2 * 2**20)
+        progress.close()
+        assert "Uploading df: 2.0 MiB of 2.0 MiB (100%)" in capsys.readouterr().out
