@@ -51,6 +51,8 @@ logger = logging.getLogger("linkis_magic.client")
 #: Every REST path lives under this prefix on the gateway (docs/linkis-protocol.md §1.1).
 API_PREFIX = "/api/rest_j/v1/"
 _RETRY_STATUSES = (502, 503, 504)
+UPLOAD_READ_TIMEOUT = 300.0
+"""Seconds an upload waits for the gateway's reply after its last byte (at least)."""
 _REASON_CHARS = 300
 
 Timeout = float | tuple[float, float]
@@ -264,7 +266,9 @@ class Transport:
         """POST a streamed multipart body (never resent once it may have arrived).
 
         ``body`` makes a fresh ``(readable body, content type)`` pair, so the request can be
-        sent again after a re-login (a 401 means the gateway read none of it).
+        sent again after a re-login (a 401 means the gateway read none of it). The gateway
+        answers only once the file is written (to HDFS, on a cluster), so the read timeout is
+        at least UPLOAD_READ_TIMEOUT.
         """
         if self._closed:
             raise ConfigurationError("this LinkisClient is closed; create a new one")
@@ -279,7 +283,7 @@ class Transport:
                     data=data,
                     headers={"Content-Type": content_type},
                     auth=self.auth,
-                    timeout=self.timeout,
+                    timeout=(self.timeout[0], max(self.timeout[1], UPLOAD_READ_TIMEOUT)),
                     verify=self.verify,
                     allow_redirects=False,
                 )
