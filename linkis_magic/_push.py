@@ -52,7 +52,7 @@ PushMode = Literal["create", "replace", "append"]
 MODES: tuple[PushMode, ...] = ("create", "replace", "append")
 PART_BYTES = 128 * 1024 * 1024
 """The largest Parquet part one upload request carries."""
-_SLICE_BYTES = 16 * 1024 * 1024
+_SLICE_BYTES = 8 * 1024 * 1024
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 _UNSAFE = re.compile(r"['\\`\x00-\x1f\x7f]")  # would end or escape a SQL string literal
 _UNSIGNED = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
