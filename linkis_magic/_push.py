@@ -37,6 +37,7 @@ from linkis_magic._validate import check_name
 from linkis_magic.errors import ConfigurationError
 
 __all__ = [
+    "CHUNK_BYTES",
     "MODES",
     "PART_BYTES",
     "PushMode",
@@ -52,7 +53,8 @@ PushMode = Literal["create", "replace", "append"]
 MODES: tuple[PushMode, ...] = ("create", "replace", "append")
 PART_BYTES = 128 * 1024 * 1024
 """The largest Parquet part one upload request carries."""
-_SLICE_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
+"""Frame memory converted to Arrow and written (one row group) at a time."""
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 _UNSAFE = re.compile(r"['\\`\x00-\x1f\x7f]")  # would end or escape a SQL string literal
 _UNSIGNED = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
@@ -165,41 +167,67 @@ class PushPlan:
 
 
 def _slices(frame: pd.DataFrame, rows_per: int) -> Iterator[pd.DataFrame]:
+    if not len(frame):
+        yield frame  # an empty frame still makes one (empty) part with the columns
     for start in range(0, len(frame), rows_per):
         yield frame.iloc[start : start + rows_per]
 
 
-def write_parts(frame: pd.DataFrame, directory: Path, *, part_bytes: int = PART_BYTES) -> PushPlan:
+def _write_part(
+    rows: pd.DataFrame, path: Path, schema: pa.Schema | None, rows_per_chunk: int
+) -> pa.Schema:
+    """One part file, converted and written ``rows_per_chunk`` rows (one row group) at a time."""
+    writer: pq.ParquetWriter | None = None
+    try:
+        for chunk in _slices(rows, rows_per_chunk):
+            table = _slice_table(chunk, schema)
+            schema = schema or table.schema
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    path,
+                    schema,
+                    compression="snappy",
+                    # dictionaries only where they pay: a dictionary of a high-cardinality
+                    # number column costs several times the chunk's memory and saves nothing
+                    use_dictionary=[f.name for f in schema if pa.types.is_string(f.type)],
+                    use_deprecated_int96_timestamps=True,
+                    store_schema=False,
+                )
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    assert schema is not None
+    return schema
+
+
+def write_parts(
+    frame: pd.DataFrame,
+    directory: Path,
+    *,
+    part_bytes: int = PART_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> PushPlan:
     """Write ``frame`` as ``part-00000.parquet``, ... in ``directory`` (each <= part_bytes).
 
-    One schema for every part (fixed by the first slice, so a later slice of nulls keeps the
-    column's type); a part that comes out too big is written again as two halves.
+    A part holds about half its size in frame memory (Parquet of a frame is rarely bigger
+    than the frame; INT96 timestamps are the largest case at 1.5x), converted a few MiB at a
+    time; a part that still comes out too big is written again as two halves. One schema for
+    every part (fixed by the first chunk, so a later chunk of nulls keeps the column's type).
     """
     if part_bytes < 1024:
         raise ConfigurationError(f"part_bytes must be at least 1024, got {part_bytes}")
     per_row = max(float(frame.memory_usage(deep=True, index=False).sum()) / max(len(frame), 1), 1)
-    slice_bytes = min(_SLICE_BYTES, part_bytes)
-    rows_per = max(int(slice_bytes / per_row), 1)
+    rows_per_part = max(int(part_bytes / 2 / per_row), 1)
+    rows_per_chunk = max(int(min(chunk_bytes, part_bytes / 2) / per_row), 1)
     schema: pa.Schema | None = None
     parts: list[Path] = []
-    pending = list(_slices(frame, rows_per)) if len(frame) else [frame]
+    pending = list(_slices(frame, rows_per_part))
     pending.reverse()
     while pending:
         piece = pending.pop()
-        table = _slice_table(piece, schema)
-        schema = schema or table.schema
         path = directory / f"part-{len(parts):05d}.parquet"
-        pq.write_table(
-            table,
-            path,
-            compression="snappy",
-            # dictionaries only where they pay: a dictionary of a high-cardinality number
-            # column costs several times the slice's memory and saves nothing
-            use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
-            use_deprecated_int96_timestamps=True,
-            store_schema=False,
-        )
-        del table
+        schema = _write_part(piece, path, schema, rows_per_chunk)
         size = path.stat().st_size
         if size > part_bytes:
             if len(piece) <= 1:
