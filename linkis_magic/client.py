@@ -651,7 +651,8 @@ class LinkisClient:
         directory is deleted afterwards, also when the upload or the job fails or is
         interrupted. ``on_progress(sent, total)`` follows the upload, ``on_update`` the job
         (as ``Job.wait``). JobFailed/JobCancelled are raised as by ``Job.wait``.
-        ``part_bytes`` caps each uploaded Parquet part (default 128 MiB).
+        ``part_bytes`` caps each uploaded Parquet part (default 128 MiB). The frame's index is
+        not pushed (``reset_index()`` first to keep it).
         """
         with self.stage(
             frame,
