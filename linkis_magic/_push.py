@@ -208,7 +208,10 @@ def write_parts(
     part_bytes: int = PART_BYTES,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> PushPlan:
-    """Write ``frame`` as ``part-00000.parquet``, ... in ``directory`` (each <= part_bytes).
+    """Write ``frame`` as ``part_00000.parquet``, ... in ``directory`` (each <= part_bytes).
+
+    Names keep to letters, digits and ``_`` plus the extension, the file-name rule Linkis
+    defines for uploads (not enforced upstream, but forks may, docs/linkis-protocol.md §15.2).
 
     A part holds about half its size in frame memory (Parquet of a frame is rarely bigger
     than the frame; INT96 timestamps are the largest case at 1.5x), converted a few MiB at a
@@ -226,7 +229,7 @@ def write_parts(
     pending.reverse()
     while pending:
         piece = pending.pop()
-        path = directory / f"part-{len(parts):05d}.parquet"
+        path = directory / f"part_{len(parts):05d}.parquet"
         schema = _write_part(piece, path, schema, rows_per_chunk)
         size = path.stat().st_size
         if size > part_bytes:

@@ -185,7 +185,7 @@ class TestPushRefused:
         (upload,) = gw.calls("POST", "filesystem/upload")
         assert upload.param("path") == made
         ((name, filename, content),) = multipart(upload)
-        assert (name, filename) == ("file", "part-00000.parquet")
+        assert (name, filename) == ("file", "part_00000.parquet")
         assert pq.read_table(io.BytesIO(content)).to_pandas()["x"].tolist() == [1, 2, 3]
 
     def test_create_on_an_existing_table_uploads_nothing(
