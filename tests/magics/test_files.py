@@ -17,6 +17,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from linkis_magic.client import LinkisClient
+from linkis_magic.errors import JobFailed
 from tests.support.proxy import Fault, FaultProxy
 from tests.support.shell import interrupt_when
 
@@ -71,6 +72,18 @@ class TestPush:
         shell.run_line_magic("linkis", f"push one {name} --mode append --partition ds=b -q")
         back = shell.run_cell_magic("linkis", "-q", f"select x, ds from {name} order by ds")
         assert back.values.tolist() == [[1, "a"], [1, "b"]]
+
+    def test_a_failed_load_fails_the_cell_and_cleans_up(
+        self, shell: Any, magics: Any, alice: LinkisClient
+    ) -> None:
+        name = "f_" + uuid.uuid4().hex[:8]
+        shell.user_ns["one"] = pd.DataFrame({"x": [1]})
+        shell.user_ns["wide"] = pd.DataFrame({"x": [1], "y": [2], "z": [3]})
+        shell.run_line_magic("linkis", f"push one {name} -q")
+        with pytest.raises(JobFailed) as info:
+            shell.run_line_magic("linkis", f"push wide {name} --mode append -q")
+        assert "column" in str(info.value).lower()
+        assert _leftovers(alice) == []
 
     @pytest.mark.parametrize(
         ("line", "message"),
