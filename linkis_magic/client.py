@@ -702,11 +702,13 @@ def _upload_files(
     """One streamed multipart request per file (one part named ``file``); the bytes sent.
 
     One request per file keeps every request below the gateway's multipart cap however many
-    parts a push has. ``on_progress(sent, total)`` counts file bytes (not multipart framing),
-    at most once per MiB and once at the end.
+    parts a push has. ``on_progress(sent, total)`` counts file bytes (not multipart framing):
+    once at 0, then at most once per MiB, and once at the end.
     """
     total = sum(path.stat().st_size for _, path in files)
-    last = [-_PROGRESS_STEP]
+    last = [0]
+    if on_progress is not None:
+        on_progress(0, total)
 
     def report(sent: int) -> None:
         if on_progress is None or sent == last[0]:
@@ -799,8 +801,6 @@ class StagedPush:
                 plan = _push.write_parts(
                     frame, Path(tmp), part_bytes=part_bytes or _push.PART_BYTES
                 )
-                if on_progress is not None:
-                    on_progress(0, plan.total_bytes)
                 files = [(p.name, p) for p in plan.parts]
                 _upload_files(client._transport, directory, files, on_progress)
                 staged.plan = plan
