@@ -188,6 +188,20 @@ class TestPushRefused:
         assert (name, filename) == ("file", "part_00000.parquet")
         assert pq.read_table(io.BytesIO(content)).to_pandas()["x"].tolist() == [1, 2, 3]
 
+    def test_without_a_metadata_service_the_job_decides(
+        self, gw: LinkisDouble, client: LinkisClient
+    ) -> None:
+        # datasource/tables is not scripted: the double answers 404, as a gateway without
+        # the metadata service does; the push goes on (the CREATE fails if the table exists)
+        gw.on("GET", "filesystem/getUserRootPath", {"userHDFSRootPath": ROOT})
+        gw.on("POST", "filesystem/createNewDir", {})
+        gw.on("POST", "filesystem/upload", error("size", err_code=80021))
+        gw.on("POST", "filesystem/deleteDirOrFile", {})
+        with pytest.raises(GatewayError):
+            client.push(pd.DataFrame({"x": [1]}), "t", engine_type="spark-2.4.3")
+        assert len(gw.calls("GET", "datasource/tables")) == 1
+        assert len(gw.calls("POST", "filesystem/deleteDirOrFile")) == 1
+
     def test_create_on_an_existing_table_uploads_nothing(
         self, gw: LinkisDouble, client: LinkisClient
     ) -> None:
