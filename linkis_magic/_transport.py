@@ -64,6 +64,8 @@ __all__ = [
 logger = logging.getLogger("linkis_magic.client")
 
 _RETRY_STATUSES = (502, 503, 504)
+UPLOAD_READ_TIMEOUT = 300.0
+"""Seconds an upload waits for the gateway's reply after its last byte (at least)."""
 _REASON_CHARS = 300
 
 Timeout = float | tuple[float, float]
@@ -291,14 +293,72 @@ class Transport:
         self.auth.touched()
         return env
 
-    def download(self, path: str, params: Mapping[str, Any]) -> requests.Response:
-        """A streamed GET of a file endpoint; a JSON reply is an envelope and raised as one.
+    def upload(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any],
+        body: Callable[[], tuple[Any, str]],
+    ) -> Envelope:
+        """POST a streamed multipart body (never resent once it may have arrived).
+
+        ``body`` makes a fresh ``(readable body, content type)`` pair, so the request can be
+        sent again after a re-login (a 401 means the gateway read none of it). The gateway
+        answers only once the file is written (to HDFS, on a cluster), so the read timeout is
+        at least UPLOAD_READ_TIMEOUT.
+        """
+        if self._closed:
+            raise ConfigurationError("this LinkisClient is closed; create a new one")
+        self.auth.before(self)
+        for attempt in (1, 2):
+            data, content_type = body()
+            logger.debug("POST %s%s (multipart)", API_PREFIX, path)
+            try:
+                resp = self._once.post(
+                    self._api + path,
+                    params={k: v for k, v in params.items() if v is not None},
+                    data=data,
+                    headers={"Content-Type": content_type},
+                    auth=self.auth,
+                    timeout=(self.timeout[0], max(self.timeout[1], UPLOAD_READ_TIMEOUT)),
+                    verify=self.verify,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise TransportError(
+                    f"the upload to the Linkis gateway at {self.base_url} broke off "
+                    f"(POST {API_PREFIX}{path}): {self.redact(reason(exc))}"
+                ) from exc
+            env = self.envelope(resp)
+            if env.status == -1 and attempt == 1 and self.auth.rejected(self):
+                continue
+            self.raise_for(env)
+            self.auth.touched()
+            return env
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def download(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        method: str = "GET",
+        json_body: Any = None,
+    ) -> requests.Response:
+        """A streamed request for a file endpoint; a JSON reply is an envelope and raised as one.
 
         The caller must close the response. Retries once after a re-login, like ``call``.
         """
         self.auth.before(self)
         for attempt in (1, 2):
-            resp = self.send("GET", path, params=params, stream=True)
+            resp = self.send(
+                method,
+                path,
+                params=params,
+                json_body=json_body,
+                stream=True,
+                resend=method == "GET",
+            )
             ctype = resp.headers.get("Content-Type") or ""
             if "json" not in ctype.lower():
                 return resp

@@ -375,6 +375,47 @@ def check_path(path: Any) -> str:
     return path
 
 
+_WORKSPACE_SCHEMES = ("file:///", "hdfs:///", "s3://")
+
+
+def check_workspace_path(path: Any, what: str = "path") -> str:
+    """A fully qualified workspace URI (``file:///…``, ``hdfs:///…``) without ``..``.
+
+    Linkis's path validator refuses a path without a scheme (80025) and one with ``../``
+    (80026); asking first gives a clear message and sends nothing.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise ConfigurationError(
+            f"{what} must be a workspace URI such as hdfs:///tmp/linkis/alice/linkis/x"
+        )
+    if _CONTROL.search(path):
+        raise ConfigurationError(f"{what} must not contain control characters: {path!r}")
+    if not path.startswith(_WORKSPACE_SCHEMES):
+        raise ConfigurationError(
+            f"{what} must be fully qualified (file:///... or hdfs:///...), got {path!r}; "
+            "Linkis refuses paths without a scheme"
+        )
+    rest = path.split("://", 1)[1]
+    if ".." in rest.split("/"):
+        raise ConfigurationError(f"{what} must not contain '..' (Linkis refuses it), got {path!r}")
+    return path
+
+
+_TABLE_PART = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def check_table_name(name: Any) -> tuple[str | None, str]:
+    """``[db.]table`` of letters, digits and ``_`` (Hive's rule) -> (database or None, table)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError("the table must be named as [DB.]TABLE, got an empty name")
+    parts = name.strip().split(".")
+    if len(parts) > 2 or not all(_TABLE_PART.fullmatch(p) for p in parts):
+        raise ConfigurationError(
+            f"the table must be [DB.]TABLE of letters, digits and _, got {name!r}"
+        )
+    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+
+
 def check_identifier(name: str | None, option: str) -> str | None:
     """A Python variable name to bind a result to (``-o NAME``)."""
     if name is None:

@@ -9,13 +9,19 @@ to test alone. How a request travels (sessions, retries, envelopes, redaction) i
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterable, Mapping
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import requests
+from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
 from linkis_magic import job as _job
 from linkis_magic._transport import (
@@ -38,12 +44,15 @@ from linkis_magic._validate import (
     check_name,
     check_path,
     check_seconds,
+    check_table_name,
     check_task_id,
+    check_workspace_path,
 )
 from linkis_magic.auth import Auth, Secret, make_auth
 from linkis_magic.errors import (
     ConfigurationError,
     GatewayError,
+    LinkisError,
     MetadataUnavailable,
     NotLoggedInError,
     ProtocolError,
@@ -72,6 +81,7 @@ from linkis_magic.protocol import (
     parse_engines,
     parse_file_info,
     parse_file_page,
+    parse_is_exist,
     parse_log,
     parse_open_log,
     parse_progress,
@@ -80,9 +90,21 @@ from linkis_magic.protocol import (
     parse_tables,
     parse_task,
     parse_task_page,
+    parse_user_root,
 )
 
-__all__ = ["API_PREFIX", "LinkisClient"]
+if TYPE_CHECKING:  # pandas and pyarrow load with the first push, not with the client
+    import pandas as pd
+
+    from linkis_magic._push import PushMode, PushPlan
+
+__all__ = ["API_PREFIX", "LinkisClient", "ProgressCallback", "StagedPush"]
+
+logger = logging.getLogger("linkis_magic.client")
+
+ProgressCallback = Callable[[int, int], None]
+"""``on_progress(bytes_sent, bytes_total)`` of an upload."""
+_PROGRESS_STEP = 1 << 20  # an upload reports progress at most once per MiB
 
 _CHUNK = 1 << 20  # download read size: big reads keep a 100 MB export cheap
 _SNIFF = len(EXPORT_ERROR_PREFIX.encode("utf-8")) + 64
@@ -545,3 +567,325 @@ class LinkisClient:
             ) from exc
         finally:
             resp.close()
+
+    def _table_exists(self, database: str, table: str) -> bool | None:
+        """Whether the metadata service lists the table (None when there is no such service)."""
+        try:
+            names = {t.name.lower() for t in self.tables(database)}
+        except MetadataUnavailable:
+            return None
+        return table.lower() in names
+
+    # ------------------------------------------------------------------ workspace (§15)
+
+    def user_root(self, path_type: Literal["hdfs", "file"] = "hdfs") -> str:
+        """``getUserRootPath``: the user's HDFS (``hdfs``) or local (``file``) workspace root,
+        exactly as the gateway names it (build paths under it, never guess it)."""
+        if path_type not in ("hdfs", "file"):
+            raise ConfigurationError(f"path_type must be 'hdfs' or 'file', got {path_type!r}")
+        env = self._transport.call(
+            "GET", "filesystem/getUserRootPath", params={"pathType": path_type}
+        )
+        return parse_user_root(env.data)
+
+    def files(self, path: str) -> list[DirEntry] | None:
+        """``getDirFileTrees`` of a workspace directory: one level, or None when it is missing."""
+        params = {"path": check_workspace_path(path)}
+        return parse_dir_tree(
+            self._transport.call("GET", "filesystem/getDirFileTrees", params=params).data
+        )
+
+    def exists(self, path: str) -> bool:
+        """``isExist``: whether a workspace file or directory exists."""
+        params = {"path": check_workspace_path(path)}
+        return parse_is_exist(self._transport.call("GET", "filesystem/isExist", params=params).data)
+
+    def mkdir(self, path: str) -> None:
+        """``createNewDir`` (never resent); an existing directory is an error (80005)."""
+        body = {"path": check_workspace_path(path)}
+        self._transport.call("POST", "filesystem/createNewDir", json_body=body, resend=False)
+
+    def delete(self, path: str) -> None:
+        """``deleteDirOrFile``: a file, or a directory with everything in it (never resent)."""
+        body = {"path": check_workspace_path(path)}
+        self._transport.call("POST", "filesystem/deleteDirOrFile", json_body=body, resend=False)
+
+    def upload(
+        self,
+        local: str | os.PathLike[str],
+        directory: str,
+        *,
+        name: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> str:
+        """``upload`` one local file into an existing workspace directory; its URI back.
+
+        The body is a streamed multipart request (the file is never read into memory) with one
+        part named ``file``; ``path`` (the directory) is a query parameter, as Linkis's Java
+        client sends it. Uploading over an existing file fails on a local (``file://``)
+        workspace and overwrites on HDFS, as on Linkis (§15.2). ``on_progress(sent, total)``
+        is called as the bytes go out.
+        """
+        directory = check_workspace_path(directory, "directory")
+        source = Path(local).expanduser()
+        if not source.is_file():
+            raise ConfigurationError(f"upload: {str(source)!r} is not a file")
+        target = name or source.name
+        if not target or "/" in target or "\\" in target or target in (".", ".."):
+            raise ConfigurationError(f"upload: bad file name {target!r}")
+        _upload_files(self._transport, directory, [(target, source)], on_progress)
+        return directory.rstrip("/") + "/" + target
+
+    def download(
+        self,
+        path: str,
+        dest: str | os.PathLike[str] | BinaryWriter | None = None,
+        *,
+        charset: str = "utf-8",
+    ) -> bytes | int:
+        """``download`` a workspace file: its bytes (``dest`` None) or the bytes written.
+
+        A path ``dest`` is written through a temporary file renamed when complete. Linkis
+        answers a failed download with HTTP 200 and ``error(错误):…`` text (§15.1); that
+        becomes a RequestFailedError with the gateway's message.
+        """
+        request = {"path": check_workspace_path(path), "charset": charset}
+        resp = self._transport.download("filesystem/download", {}, method="POST", json_body=request)
+        try:
+            chunks = resp.iter_content(chunk_size=_CHUNK)
+            head = sniff(chunks, _SNIFF)
+            ctype = resp.headers.get("Content-Type") or ""
+            textual = not ctype or ctype.lower().startswith("text/plain")
+            if textual and head.lstrip().startswith(EXPORT_ERROR_PREFIX.encode("utf-8")):
+                body = head + b"".join(chunks)  # the whole (short) error text
+                check_export_error(
+                    ctype, body, http_status=resp.status_code, method="/api/filesystem/download"
+                )
+            if resp.status_code != 200:
+                self._transport.raise_for(self._transport.envelope(resp, head + b"".join(chunks)))
+            self.auth.touched()
+            return save_download(head, chunks, dest)
+        except requests.RequestException as exc:
+            raise transport_error(
+                f"the download from {self.base_url} broke off: {reason(exc)}", exc
+            ) from exc
+        finally:
+            resp.close()
+
+    def push(
+        self,
+        frame: pd.DataFrame,
+        table: str,
+        *,
+        mode: PushMode = "create",
+        engine_type: str,
+        partition: str | None = None,
+        creator: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_update: Callable[[_job.JobSnapshot], None] | None = None,
+        timeout: float | None = None,
+        part_bytes: int | None = None,
+    ) -> _job.Job:
+        """Make ``frame`` a table (``[db.]table``) on the gateway; returns the finished Job.
+
+        As Linkis's web IDE imports a file: Parquet parts are uploaded to a fresh directory
+        under the user's HDFS root, then one Spark SQL job creates (``mode="create"``, the
+        table must not exist), replaces (``"replace"``) or appends to (``"append"``) the table
+        from ``parquet.`<dir>` ``; ``partition="k=v"`` loads into that static partition. The
+        directory is deleted afterwards, also when the upload or the job fails or is
+        interrupted. ``on_progress(sent, total)`` follows the upload, ``on_update`` the job
+        (as ``Job.wait``). JobFailed/JobCancelled are raised as by ``Job.wait``.
+        ``part_bytes`` caps each uploaded Parquet part (default 128 MiB). The frame's index is
+        not pushed (``reset_index()`` first to keep it).
+        """
+        with self.stage(
+            frame,
+            table,
+            mode=mode,
+            engine_type=engine_type,
+            partition=partition,
+            on_progress=on_progress,
+            part_bytes=part_bytes,
+        ) as staged:
+            job = staged.submit(creator=creator)
+            job.wait(timeout, on_update=on_update)
+            return job
+
+    def stage(
+        self,
+        frame: pd.DataFrame,
+        table: str,
+        *,
+        mode: PushMode = "create",
+        engine_type: str,
+        partition: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        part_bytes: int | None = None,
+    ) -> StagedPush:
+        """The first half of ``push``: check, then upload the parts. Use it as a context
+        manager; leaving it deletes the upload directory. ``StagedPush.submit()`` starts the
+        load job (whoever follows it must stay inside the block until it ends)."""
+        return StagedPush.start(
+            self,
+            frame,
+            table,
+            mode=mode,
+            engine_type=engine_type,
+            partition=partition,
+            on_progress=on_progress,
+            part_bytes=part_bytes,
+        )
+
+
+def _upload_files(
+    transport: Transport,
+    directory: str,
+    files: list[tuple[str, Path]],
+    on_progress: ProgressCallback | None,
+) -> int:
+    """One streamed multipart request per file (one part named ``file``); the bytes sent.
+
+    One request per file keeps every request below the gateway's multipart cap however many
+    parts a push has. ``on_progress(sent, total)`` counts file bytes (not multipart framing):
+    once at 0, then at most once per MiB, and once at the end.
+    """
+    total = sum(path.stat().st_size for _, path in files)
+    last = [0]
+    if on_progress is not None:
+        on_progress(0, total)
+
+    def report(sent: int) -> None:
+        if on_progress is None or sent == last[0]:
+            return
+        if sent - last[0] >= _PROGRESS_STEP or sent == total:
+            last[0] = sent
+            on_progress(sent, total)
+
+    base = 0
+    for name, path in files:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+
+            def body(
+                fh: BinaryIO = fh, name: str = name, size: int = size, start: int = base
+            ) -> tuple[Any, str]:
+                fh.seek(0)
+                fields = [("file", (name, fh, "application/octet-stream"))]
+                encoder = MultipartEncoder(fields=fields)
+                if on_progress is None:
+                    return encoder, encoder.content_type
+                overhead = max(encoder.len - size, 0)
+
+                def moved(monitor: MultipartEncoderMonitor) -> None:
+                    report(start + max(min(monitor.bytes_read - overhead, size), 0))
+
+                monitor = MultipartEncoderMonitor(encoder, moved)
+                return monitor, monitor.content_type
+
+            transport.upload("filesystem/upload", params={"path": directory}, body=body)
+        base += size
+        report(base)
+    return base
+
+
+@dataclass
+class StagedPush:
+    """A frame uploaded for ``LinkisClient.push``: the upload directory and the load job's SQL.
+
+    A context manager: leaving the block deletes the directory (best effort, logged when the
+    gateway refuses), whatever happened inside.
+    """
+
+    client: LinkisClient
+    database: str | None
+    table: str
+    mode: PushMode
+    engine_type: str
+    partition: tuple[str, str] | None
+    directory: str
+    exists: bool | None
+    plan: PushPlan | None = None
+    cleaned: bool = False
+
+    @classmethod
+    def start(
+        cls,
+        client: LinkisClient,
+        frame: pd.DataFrame,
+        table: str,
+        *,
+        mode: PushMode,
+        engine_type: str,
+        partition: str | None,
+        on_progress: ProgressCallback | None,
+        part_bytes: int | None,
+    ) -> StagedPush:
+        """Check everything, make the directory, upload the parts (cleaning up on failure)."""
+        from linkis_magic import _push
+
+        if mode not in _push.MODES:
+            raise ConfigurationError(f"mode must be one of {', '.join(_push.MODES)}, got {mode!r}")
+        engine = _push.check_push_engine(engine_type)
+        database, name = check_table_name(table)
+        static = _push.check_partition(partition)
+        frame = _push.check_frame(frame, static)
+        exists = client._table_exists(database or "default", name)
+        if mode == "create" and exists:
+            shown = f"{database}.{name}" if database else name
+            raise ConfigurationError(
+                f"table {shown} already exists; push with mode 'replace' or 'append' "
+                "(--mode replace|append)"
+            )
+        root = client.user_root("hdfs")
+        directory = f"{root.rstrip('/')}/linkis_magic_push_{uuid.uuid4().hex[:16]}"
+        client.mkdir(directory)
+        staged = cls(client, database, name, mode, engine, static, directory, exists)
+        try:
+            with tempfile.TemporaryDirectory(prefix="linkis-push-") as tmp:
+                plan = _push.write_parts(
+                    frame, Path(tmp), part_bytes=part_bytes or _push.PART_BYTES
+                )
+                files = [(p.name, p) for p in plan.parts]
+                _upload_files(client._transport, directory, files, on_progress)
+                staged.plan = plan
+        except BaseException:
+            staged.cleanup()
+            raise
+        return staged
+
+    @property
+    def sql(self) -> str:
+        """The load job's Spark SQL."""
+        from linkis_magic._push import push_sql
+
+        return push_sql(
+            self.database, self.table, self.mode, self.directory,
+            exists=self.exists, partition=self.partition,
+        )  # fmt: skip
+
+    def submit(self, *, creator: str | None = None) -> _job.Job:
+        """Start the load job (not waited on)."""
+        return self.client.submit(
+            self.sql, run_type="sql", engine_type=self.engine_type, creator=creator
+        )
+
+    def cleanup(self) -> None:
+        """Delete the upload directory (once); a refusal is logged, not raised."""
+        if self.cleaned:
+            return
+        self.cleaned = True
+        try:
+            self.client.delete(self.directory)
+        except LinkisError as exc:
+            logger.warning("could not delete the push upload %s: %s", self.directory, exc)
+
+    def __enter__(self) -> StagedPush:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()

@@ -11,6 +11,7 @@ snapshots from ``Job.wait(on_update=...)``. Why three displays:
 
 ``_format`` holds the pure formatting all of them share. :class:`ResultFrames` (``_frames``) is
 what ``-o`` binds for several table result sets: a list that displays as titled tables.
+:func:`transfer_progress` (``_transfer``) shows a push's upload in the style of its job's display.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from linkis_magic.display._format import (
 from linkis_magic.display._frames import ResultFrames
 from linkis_magic.display._media import placeholder, result_bundle, show_object, show_result
 from linkis_magic.display._text import TextDisplay
+from linkis_magic.display._transfer import TransferProgress, transfer_progress
 from linkis_magic.display._widget import WidgetDisplay
 from linkis_magic.errors import ConfigurationError
 
@@ -48,6 +50,7 @@ __all__ = [
     "NullDisplay",
     "ResultFrames",
     "TextDisplay",
+    "TransferProgress",
     "WidgetDisplay",
     "format_elapsed",
     "frontend_mode",
@@ -65,6 +68,7 @@ __all__ = [
     "status_line",
     "summary_html",
     "summary_text",
+    "transfer_progress",
 ]
 
 Frontend = Literal["widget", "text"]

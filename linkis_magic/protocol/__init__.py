@@ -49,6 +49,8 @@ from linkis_magic.protocol._filesystem import (
     parse_dir_tree,
     parse_file_info,
     parse_file_page,
+    parse_is_exist,
+    parse_user_root,
     result_index,
 )
 from linkis_magic.protocol._jobhistory import (
@@ -99,6 +101,7 @@ __all__ = [
     "parse_envelope",
     "parse_file_info",
     "parse_file_page",
+    "parse_is_exist",
     "parse_log",
     "parse_open_log",
     "parse_progress",
@@ -108,6 +111,7 @@ __all__ = [
     "parse_tables",
     "parse_task",
     "parse_task_page",
+    "parse_user_root",
     "raise_for_envelope",
     "rebuild_exec_id",
     "redact",

@@ -102,7 +102,13 @@ def parse_envelope(http_status: int, content_type: str | None, body: bytes) -> E
     )
 
 
-def check_export_error(content_type: str | None, head: bytes, *, http_status: int = 200) -> None:
+def check_export_error(
+    content_type: str | None,
+    head: bytes,
+    *,
+    http_status: int = 200,
+    method: str = "/api/filesystem/resultsetToExcel",
+) -> None:
     """Raise RequestFailedError when a (download) body is Linkis's ``error(错误):…`` text."""
     if content_type and "spreadsheetml" in content_type:
         return
@@ -111,10 +117,10 @@ def check_export_error(content_type: str | None, head: bytes, *, http_status: in
     if stripped.startswith(prefix):
         text = stripped[len(prefix) :].decode("utf-8", errors="replace").strip()
         raise RequestFailedError(
-            text or "resultsetToExcel failed without a message",
+            text or f"{method.rsplit('/', 1)[-1]} failed without a message",
             status=1,
             err_code=err_code_from_text(text),
-            method="/api/filesystem/resultsetToExcel",
+            method=method,
             http_status=http_status,
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from linkis_magic.errors import ProtocolError
 from linkis_magic.protocol._values import epoch_ms, need_dict, opt_int, opt_str
 
 
@@ -179,3 +180,25 @@ def parse_file_info(data: Any) -> FileInfo:
         col_number=opt_int(doc.get("colNumber")) or 0,
         row_number=opt_int(doc.get("rowNumber")) or 0,
     )
+
+
+ROOT_KEYS = ("userHDFSRootPath", "userLocalRootPath", "userS3RootPath")
+"""The one key ``getUserRootPath`` answers with, by ``pathType`` (§15.1)."""
+
+
+def parse_user_root(data: Any) -> str:
+    """The root URI ``getUserRootPath`` names (hdfs, local or s3), exactly as sent."""
+    doc = need_dict(data, "the getUserRootPath reply")
+    for key in ROOT_KEYS:
+        value = doc.get(key)
+        if isinstance(value, str) and value:
+            return value
+    raise ProtocolError(f"getUserRootPath named no root (keys: {sorted(doc)})")
+
+
+def parse_is_exist(data: Any) -> bool:
+    """``isExist``: a boolean (or its string)."""
+    value = need_dict(data, "the isExist reply").get("isExist")
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)

@@ -120,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         "hosts, or spark.executor.memory=512m",
     )
     parser.add_argument(
+        "--upload-max-bytes",
+        type=int,
+        default=500 * 1024 * 1024,
+        metavar="BYTES",
+        help="the largest /filesystem/upload request (default 500 MiB, Linkis's shipped "
+        "multipart cap); lower it to try a client against the cap",
+    )
+    parser.add_argument(
         "--no-demo-data", action="store_true", help="do not create the emp/dept/sales tables"
     )
     return parser
@@ -194,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.spark_conf and not args.spark_master:
         parser.error("--spark-conf needs --spark-master (it configures the Spark engine)")
+    if args.upload_max_bytes < 1:
+        parser.error("--upload-max-bytes must be at least 1")
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
@@ -228,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spark_master=args.spark_master,
             spark_conf=dict(args.spark_conf),
             engine_idle_timeout=args.engine_idle_timeout,
+            upload_max_bytes=args.upload_max_bytes,
         )
     )
     shown_host = f"[{args.host}]" if sock.family == socket.AF_INET6 else args.host

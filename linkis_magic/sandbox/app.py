@@ -33,9 +33,11 @@ from linkis_magic.sandbox.routes import (
     jobhistory,
     linkismanager,
     user,
+    workspace,
 )
 from linkis_magic.sandbox.state import Gateway
 from linkis_magic.sandbox.store import TaskStore
+from linkis_magic.sandbox.workspace import Workspace
 
 
 def create_app(config: SandboxConfig) -> FastAPI:
@@ -51,7 +53,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
     store = TaskStore(data_dir / "jobhistory.sqlite3")
     owners = Owners(data_dir / "catalog.sqlite3")
     sql_engine = DuckDBEngine(
-        data_dir / "sandbox.duckdb", demo_data=config.demo_data, owners=owners
+        data_dir / "sandbox.duckdb",
+        demo_data=config.demo_data,
+        owners=owners,
+        hdfs_base=Workspace(data_dir).hdfs_base,
     )
     engines: dict[str, Any] = {"sql": sql_engine, "python": PythonEngine(), "shell": ShellEngine()}
     sources: list[Source] = [DuckDBSource(sql_engine.cursor)]
@@ -61,7 +66,11 @@ def create_app(config: SandboxConfig) -> FastAPI:
         from linkis_magic.sandbox.engines.spark import SparkEngine
 
         spark_engine = engines["spark"] = SparkEngine(
-            config.spark_master, data_dir / "spark", owners=owners, conf=config.spark_conf
+            config.spark_master,
+            data_dir / "spark",
+            owners=owners,
+            conf=config.spark_conf,
+            hdfs_base=Workspace(data_dir).hdfs_base,
         )
         sources.append(SparkSource(spark_engine.active_session))
         closers.append(spark_engine.close)
@@ -103,7 +112,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     )
     app.state.gateway = gateway
     install_handlers(app)
-    for module in (user, entrance, jobhistory, filesystem, datasource, linkismanager):
+    for module in (user, entrance, jobhistory, filesystem, workspace, datasource, linkismanager):
         app.include_router(module.router, prefix=PREFIX)
     return app
 

@@ -26,3 +26,6 @@ class SandboxConfig:
     engine_idle_timeout: float = 600.0
     """Seconds an engine connection may stay idle before it stops (docs/linkis-protocol.md
     §14.2); 0 stops it as soon as its job ends."""
+    upload_max_bytes: int = 500 * 1024 * 1024
+    """The largest `/filesystem/upload` request body: Linkis's shipped Spring multipart cap
+    (500 MB, docs/linkis-protocol.md §15.2); `--upload-max-bytes` lowers it to test the cap."""

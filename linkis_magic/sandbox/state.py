@@ -13,6 +13,7 @@ from linkis_magic.sandbox.config import SandboxConfig
 from linkis_magic.sandbox.engineconns import EngineConns
 from linkis_magic.sandbox.jobs import JobManager
 from linkis_magic.sandbox.store import TaskStore
+from linkis_magic.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
     from linkis_magic.sandbox.auth import Sessions
@@ -41,6 +42,11 @@ class Gateway:
     @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+    @property
+    def workspace(self) -> Workspace:
+        """The users' `file://` and `hdfs://` workspaces (docs/linkis-protocol.md §15)."""
+        return Workspace(self.data_dir)
 
     @property
     def user_roots(self) -> tuple[Path, Path]:

@@ -109,6 +109,11 @@ class TestQuickstart:
             assert "<Axes" in by_source[line]
         profile = by_source["%linkis profile emp -o emp_profile"]
         assert "distinct" in profile and "comm" in profile
+        # push, then a join with the pushed table
+        assert "Pushed 3 rows of targets to default.dept_targets (replace)." in joined
+        payroll = next(t for c, t in zip(code, texts, strict=True) if "-o payroll" in c.source)
+        assert "ACCOUNTING" in payroll and "12000.0" in payroll and "2024-01-02" in payroll
+        assert "datetime64[s]" in by_source["payroll.dtypes"]
         engines = by_source["%linkis engines"]
         assert "spark-" in engines and "python" in engines and "Unlock" in engines
         # the optional Spark section: real per-Spark-job progress rows, or a visible note

@@ -6,7 +6,7 @@ collects them in the order ``%linkis`` lists them.
 
 from __future__ import annotations
 
-from linkis_magic.magics.commands import engines, jobs, plot, sandbox, schema, session
+from linkis_magic.magics.commands import engines, files, jobs, plot, sandbox, schema, session
 from linkis_magic.magics.commands._base import Command, Handler
 
 __all__ = ["Command", "Handler", "all_commands", "command_help"]
@@ -19,6 +19,7 @@ def all_commands() -> dict[str, Command]:
         *schema.commands(),
         *plot.commands(),
         *engines.commands(),
+        *files.commands(),
         *session.commands(),
         *sandbox.commands(),
     ]

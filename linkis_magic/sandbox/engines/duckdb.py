@@ -100,9 +100,10 @@ def dialect_for(engine: str, run_type: str) -> str:
     return "duckdb"
 
 
-def split_statements(code: str, dialect: str) -> list[str]:
+def split_statements(code: str, dialect: str, hdfs_base: Path | None = None) -> list[str]:
     """The cell as DuckDB statements in order (comments and empty statements dropped), with
-    Hive's `default` database as DuckDB's `main` schema."""
+    Hive's `default` database as DuckDB's `main` schema and Spark's ``parquet.`path` `` sources
+    read with `read_parquet` (`hdfs:///x` from `hdfs_base/x`)."""
     if dialect == "duckdb":
         try:
             statements = [s.query.strip() for s in duckdb.extract_statements(code)]
@@ -112,11 +113,11 @@ def split_statements(code: str, dialect: str) -> list[str]:
                 raise EngineError(42001, f"SQL parse error: {exc}") from exc
             return rewritten
         return [s for s in statements if s]
-    return list(_translate(code, dialect))
+    return list(_translate(code, dialect, None if hdfs_base is None else str(hdfs_base)))
 
 
 @functools.lru_cache(maxsize=256)
-def _translate(code: str, dialect: str) -> tuple[str, ...]:
+def _translate(code: str, dialect: str, hdfs_base: str | None = None) -> tuple[str, ...]:
     """sqlglot's translation of a cell, remembered: notebooks re-run the same cells, and
     parsing plus generating takes a few milliseconds of every such job (errors are raised
     again each time, not remembered)."""
@@ -124,16 +125,79 @@ def _translate(code: str, dialect: str) -> tuple[str, ...]:
         parsed = sqlglot.parse(code, read=dialect)
     except sqlglot.errors.SqlglotError as exc:
         raise EngineError(42001, f"SQL parse error ({dialect} dialect): {exc}") from exc
-    out = []
+    out: list[str] = []
     for expression in parsed:
         if expression is None:
             continue
         default_to_main(expression)
+        parquet_sources(expression, hdfs_base)
         try:
-            out.append(expression.sql(dialect="duckdb"))
+            out.extend(e.sql(dialect="duckdb") for e in _insert_forms(expression))
         except sqlglot.errors.SqlglotError as exc:
             raise EngineError(42002, f"cannot translate {dialect} SQL to DuckDB: {exc}") from exc
     return tuple(out)
+
+
+_PATH_FORMATS = {"parquet": "read_parquet"}
+"""Spark's file table sources (``parquet.`path` ``) and the DuckDB function reading them."""
+
+
+def parquet_sources(expression: exp.Expr, hdfs_base: str | None) -> bool:
+    """Rewrite Spark's ``parquet.`file:///d` `` / ``parquet.`hdfs:///d` `` table sources in
+    place as `read_parquet('<local d>/*.parquet')` (a path ending in `.parquet` is read as
+    one file); `hdfs:///x` is the sandbox's `hdfs_base/x`. sqlglot alone would keep them as
+    a table named by the path. True if anything changed."""
+    changed = False
+    for table in list(expression.find_all(exp.Table)):
+        db, this = table.args.get("db"), table.this
+        if not isinstance(db, exp.Identifier) or db.name.lower() not in _PATH_FORMATS:
+            continue
+        if not isinstance(this, exp.Identifier) or "://" not in this.name:
+            continue
+        uri = this.name
+        if uri.startswith("hdfs:///") and hdfs_base is not None:
+            local = hdfs_base.rstrip("/") + "/" + uri[len("hdfs:///") :]
+        elif uri.startswith("file:///"):
+            local = uri[len("file://") :]
+        else:
+            raise EngineError(42003, f"cannot read {uri}: the sandbox has no such filesystem")
+        pattern = local if local.endswith(".parquet") else local.rstrip("/") + "/*.parquet"
+        reader = exp.Anonymous(this=_PATH_FORMATS[db.name.lower()],
+                               expressions=[exp.Literal.string(pattern)])  # fmt: skip
+        table.replace(exp.Table(this=reader, alias=table.args.get("alias")))
+        changed = True
+    return changed
+
+
+def _insert_forms(expression: exp.Expr) -> list[exp.Expr]:
+    """Spark's INSERT forms in DuckDB terms: a static `PARTITION (k='v')` becomes the value
+    selected as the last column (where Spark keeps partition columns), and `INSERT OVERWRITE
+    TABLE t` becomes `DELETE FROM t [WHERE k = 'v']` then `INSERT INTO t` (DuckDB has
+    neither); anything else stays as it is."""
+    if not isinstance(expression, exp.Insert) or not isinstance(expression.this, exp.Table):
+        return [expression]
+    insert = expression.copy()
+    target = insert.this
+    partition = target.args.get("partition")
+    conditions: list[exp.Expr] = []
+    if isinstance(partition, exp.Partition):
+        select = insert.expression
+        if not isinstance(select, exp.Select):
+            raise EngineError(42003, "INSERT ... PARTITION (...) needs a SELECT in the sandbox")
+        for pair in partition.expressions:
+            if not isinstance(pair, exp.EQ):  # a dynamic partition: nothing to add
+                continue
+            column, value = pair.this, pair.expression
+            select.select(exp.alias_(value.copy(), column.name), copy=False)
+            conditions.append(exp.EQ(this=exp.column(column.name), expression=value.copy()))
+        target.set("partition", None)
+    if not insert.args.get("overwrite"):
+        return [insert]
+    insert.set("overwrite", False)
+    delete = exp.Delete(this=target.copy())
+    if conditions:
+        delete.set("where", exp.Where(this=exp.and_(*conditions)))
+    return [delete, insert]
 
 
 def _is_default(node: object) -> bool:
@@ -206,11 +270,17 @@ class DuckDBEngine:
     """The shared DuckDB database file; engine connections open their own connections to it."""
 
     def __init__(
-        self, db_path: Path, *, demo_data: bool = True, owners: Owners | None = None
+        self,
+        db_path: Path,
+        *,
+        demo_data: bool = True,
+        owners: Owners | None = None,
+        hdfs_base: Path | None = None,
     ) -> None:
         self._con = duckdb.connect(str(db_path))
         self._lock = threading.Lock()
         self._owners = owners
+        self._hdfs_base = hdfs_base
         if demo_data:
             create_demo_data(self._con)
 
@@ -225,14 +295,14 @@ class DuckDBEngine:
             return self._con.cursor()
 
     def open(self, log: LogFn) -> DuckDBSession:
-        return DuckDBSession(self.cursor(), self._owners)
+        return DuckDBSession(self.cursor(), self._owners, self._hdfs_base)
 
 
-def prepare(ctx: JobContext) -> list[str]:
+def prepare(ctx: JobContext, hdfs_base: Path | None = None) -> list[str]:
     """The cell's statements as DuckDB SQL (variables substituted, dialect translated)."""
     code = substitute(ctx.code, ctx.variables, strict=True)
     dialect = dialect_for(ctx.engine, ctx.run_type)
-    statements = split_statements(code, dialect)
+    statements = split_statements(code, dialect, hdfs_base)
     if not statements:
         raise EngineError(30010, "code is empty after preprocessing (only comments?)")
     if dialect != "duckdb":
@@ -304,10 +374,16 @@ class DuckDBSession:
     them as before; a user's temp tables, settings (`SET ...`) and current schema (`USE`)
     live in their connection, from job to job, until the engine is killed or idles out."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, owners: Owners | None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        owners: Owners | None,
+        hdfs_base: Path | None = None,
+    ) -> None:
         self.pid: int | None = os.getpid()
         self._con = con
         self._owners = owners
+        self._hdfs_base = hdfs_base
         self._lock = threading.Lock()
         self._busy = False
         self._closed = False
@@ -334,7 +410,7 @@ class DuckDBSession:
         self._con.close()
 
     def run(self, ctx: JobContext) -> None:
-        statements = prepare(ctx)
+        statements = prepare(ctx, self._hdfs_base)
         with self._lock:
             if self._closed:
                 raise EngineError(21002, "the engine's DuckDB connection is closed")

@@ -53,6 +53,7 @@ from linkis_magic.sandbox.engines import (
     LogFn,
     substitute,
 )
+from linkis_magic.sandbox.workspace import local_path_text
 
 _LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (\w+) (.*)$")
 
@@ -79,8 +80,10 @@ class SparkEngine:
         *,
         owners: Owners | None = None,
         conf: Mapping[str, str] | None = None,
+        hdfs_base: Path | None = None,
     ) -> None:
         self._master = master
+        self._hdfs_base = hdfs_base
         self._conf = dict(conf or {})
         self._work_dir = work_dir
         self._owners = owners
@@ -256,6 +259,8 @@ class SparkEngine:
 
     def _run_sql(self, ctx: JobContext, spark: Any, collected: Callable[[], None]) -> None:
         code = substitute(ctx.code, ctx.variables, strict=True)
+        if self._hdfs_base is not None:  # the sandbox's HDFS is a local directory
+            code = local_path_text(code, self._hdfs_base)
         statements = split_spark_sql(code)
         if not statements:
             raise EngineError(30010, "code is empty after preprocessing (only comments?)")

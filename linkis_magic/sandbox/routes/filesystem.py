@@ -35,9 +35,9 @@ from starlette.background import BackgroundTask
 from linkis_magic.sandbox import dolphin, export
 from linkis_magic.sandbox.auth import CurrentUser
 from linkis_magic.sandbox.errors import ApiError, backend_method, envelope, linkis_error
-from linkis_magic.sandbox.jobs import file_uri
 from linkis_magic.sandbox.routes import query_bool, query_int, split_log
 from linkis_magic.sandbox.state import Gateway, GatewayDep
+from linkis_magic.sandbox.workspace import SCHEMES
 
 router = APIRouter()
 
@@ -53,26 +53,31 @@ OPENABLE_SUFFIXES = frozenset(
 
 
 def user_path(gateway: Gateway, raw: str | None, user: str) -> Path:
-    """Resolve a `file://` URI and confine it to the user's result/log directories."""
+    """Resolve a `file://` or `hdfs://` URI and confine it to the user's own directories: the
+    job result/log directories and the two workspace roots (docs/linkis-protocol.md §15.3).
+
+    Linkis's path validator answers first: no scheme is 80025, `../` is 80026; then anything
+    outside the user's directories is 80010."""
     instance = gateway.instance
     if raw is None or not raw.strip():
-        raise linkis_error(80004, "path:(路径：)null is empty!(为空！)", instance=instance)
+        raise linkis_error(80004, f"The path:{raw} is empty(路径:{raw} 为空)!", instance=instance)
+    if not any(scheme in raw for scheme in SCHEMES):
+        raise linkis_error(80025, "the path should contain schema", instance=instance)
+    if "../" in raw:
+        raise linkis_error(80026, "Relative path not allowed", instance=instance)
     denied = linkis_error(
         80010,
         f"The user: {user} has no permission to view the contents of the directory:{raw}"
-        f"(用户{user}没有权限查看目录{raw}的内容)",
+        f"(该用户:{user}无权限查看该目录:{raw}的内容).",
         instance=instance,
     )
-    if not raw.startswith("file://"):
-        if "://" in raw:
-            raise denied
-        raise linkis_error(
-            80025, f"the path {raw} should contain a schema such as file://", instance=instance
-        )
-    local = raw[len("file://") :]
-    if not local.startswith("/") or ".." in local.split("/"):
+    workspace = gateway.workspace
+    local = workspace.local_path(raw)
+    if local is None or ".." in local.parts:
         raise denied
-    resolved = Path(local).resolve()
+    resolved = local.resolve()
+    if workspace.owns(user, resolved):
+        return resolved
     for root in gateway.user_roots:
         if resolved.is_relative_to(root):
             parts = resolved.relative_to(root).parts
@@ -111,11 +116,12 @@ def _dir_entry(child: Path, parent_uri: str) -> dict[str, Any]:
 
 @router.get("/filesystem/getDirFileTrees")
 def dir_file_trees(request: Request, user: CurrentUser, gateway: GatewayDep) -> JSONResponse:
-    path = user_path(gateway, request.query_params.get("path"), user)
+    raw = request.query_params.get("path")
+    path = user_path(gateway, raw, user)
     method = backend_method(request)
     if not path.is_dir():
         return envelope(method, 0, "OK", {"dirFileTrees": None})
-    uri = file_uri(path)
+    uri = gateway.workspace.uri_for(path, raw or "")
     names = sorted(p.name for p in path.iterdir() if not dolphin.is_sidecar_name(p.name))
     tree = {
         "name": path.name,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from linkis_magic.sandbox.engines import EngineError
 from linkis_magic.sandbox.engines.duckdb import split_statements
 from tests.support.wait import wait_until
 
@@ -228,3 +230,36 @@ class TestProgressAndKill:
         assert "completed with a status Cancelled" in alice.log_all(job)[-1]
         # the worker is free again: a new query runs to the end
         assert alice.run("select 1")[1] == "Succeed"
+
+
+class TestSparkFileSources:
+    """Spark's ``parquet.`path` `` sources and INSERT forms, as DuckDB runs them (push jobs)."""
+
+    def test_parquet_sources_read_the_local_copy(self) -> None:
+        cell = (
+            "CREATE TABLE db.t USING parquet AS SELECT * FROM parquet.`hdfs:///tmp/linkis/a/x`;"
+            "select * from parquet.`file:///data/one.parquet` p"
+        )
+        assert split_statements(cell, "spark", Path("/data/hdfs")) == [
+            "CREATE TABLE db.t AS SELECT * FROM"
+            " READ_PARQUET('/data/hdfs/tmp/linkis/a/x/*.parquet')",
+            "SELECT * FROM READ_PARQUET('/data/one.parquet') AS p",
+        ]
+
+    def test_other_filesystems_fail_the_job(self) -> None:
+        with pytest.raises(EngineError, match="no such filesystem"):
+            split_statements("select * from parquet.`s3://bucket/x`", "spark", Path("/h"))
+
+    def test_insert_overwrite_and_static_partitions(self) -> None:
+        cell = (
+            "INSERT OVERWRITE TABLE t SELECT * FROM s;"
+            "INSERT INTO default.t PARTITION (ds='a') SELECT * FROM s;"
+            "INSERT OVERWRITE TABLE t PARTITION (ds='b') SELECT x FROM s"
+        )
+        assert split_statements(cell, "spark", Path("/h")) == [
+            "DELETE FROM t",
+            "INSERT INTO t SELECT * FROM s",
+            "INSERT INTO main.t SELECT *, 'a' AS ds FROM s",
+            "DELETE FROM t WHERE ds = 'b'",
+            "INSERT INTO t SELECT x, 'b' AS ds FROM s",
+        ]
