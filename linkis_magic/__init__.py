@@ -28,6 +28,9 @@ _EXPORTS: dict[str, str] = {
     "ExportedFile": "linkis_magic.results",
     "BinaryWriter": "linkis_magic.results",
     "Settings": "linkis_magic.config",
+    # pushing a DataFrame (LinkisClient.stage / push)
+    "StagedPush": "linkis_magic.client",
+    "PushPlan": "linkis_magic._push",
     # authentication schemes (LinkisClient(auth=...))
     "Secret": "linkis_magic.auth",
     "Auth": "linkis_magic.auth",
