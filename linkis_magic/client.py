@@ -186,8 +186,12 @@ class LinkisClient:
         special: Mapping[str, Any] | None = None,
         source: Mapping[str, Any] | None = None,
         labels: Mapping[str, Any] | None = None,
+        execute_user: str | None = None,
     ) -> _job.Job:
-        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on)."""
+        """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on).
+
+        ``execute_user`` runs the job as another user (``executeUser``; admin tokens only).
+        """
         return _job.submit(
             self,
             code,
@@ -200,6 +204,7 @@ class LinkisClient:
             special=special,
             source=source,
             labels=labels,
+            execute_user=execute_user,
         )
 
     def execute(

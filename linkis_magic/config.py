@@ -28,6 +28,7 @@ from linkis_magic._validate import (
     check_creator,
     check_display,
     check_engine,
+    check_proxy_user,
     check_seconds,
     check_verify,
     parse_verify,
@@ -75,6 +76,8 @@ class Settings:
 
     ``origins`` maps a field name to where its value came from (``$LINKIS_USER``,
     ``%config LinkisMagics.user``, ``magic argument``); fields not in it are defaults.
+    ``proxy_user`` is the user jobs run as (sent as ``executeUser``; Linkis honours it for
+    admin tokens), set by a named connection.
     """
 
     gateway_url: str | None = None
@@ -87,6 +90,7 @@ class Settings:
     verify: bool | str = True
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
+    proxy_user: str | None = None
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +111,8 @@ class Settings:
         put("verify", check_verify(self.verify, exists=False))
         for name in ("connect_timeout", "read_timeout"):
             put(name, check_seconds(getattr(self, name), name))
+        if self.proxy_user is not None:
+            put("proxy_user", check_proxy_user(self.proxy_user))
         put("origins", dict(self.origins))
 
     @classmethod

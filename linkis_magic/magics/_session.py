@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.config import Settings
@@ -28,6 +28,9 @@ from linkis_magic.errors import ConfigurationError
 from linkis_magic.magics._catalog import Catalog
 from linkis_magic.magics._parse import CellRequest
 from linkis_magic.magics._runner import BACKSTOP_MARGIN, JobRun, Runner
+
+if TYPE_CHECKING:
+    from linkis_magic.magics._sessions import Sessions
 
 __all__ = ["Session"]
 
@@ -71,6 +74,7 @@ class Session:
         self._client_key: str | None = None
         self._lock = threading.RLock()
         self._catalogs: dict[str, Catalog] = {}
+        self.sessions: Sessions | None = None  # the kernel's other connections, if any
 
     def __repr__(self) -> str:
         url = self._client.base_url if self._client is not None else "not connected"
@@ -202,6 +206,14 @@ class Session:
         notebook = os.environ.get("JPY_SESSION_NAME")
         if notebook:
             options["source"] = {"scriptPath": notebook}
+        proxy = request.settings.proxy_user
+        if proxy is not None:
+            if request.api == "v0":
+                raise ConfigurationError(
+                    f"proxy_user {proxy!r} is sent as executeUser, which only entrance/submit "
+                    "reads: drop --api v0"
+                )
+            options["execute_user"] = proxy
         submit = client.execute if request.api == "v0" else client.submit
         job = submit(request.code, **options)
         title = f"Linkis job {job.task_id} ({request.run_type} on {request.engine})"
