@@ -349,3 +349,35 @@ class TestRunFile:
 def test_job_failure_on_a_named_connection_fails_the_cell(shell: Any, conn_file: Path) -> None:
     with pytest.raises(JobFailed):
         run(shell, "%%linkis -C tok\nselect * from no_such_table_here")
+
+
+@pytest.mark.slow
+def test_notebook_queries_two_gateways(conn_file: Path, tmp_path: Path) -> None:
+    """A real kernel (nbclient) reads connections.toml and queries both gateways in one run;
+    the saved notebook holds neither secret."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell("%load_ext linkis_magic"),
+            new_code_cell("%linkis connections"),
+            new_code_cell("table = 'emp'"),
+            new_code_cell("%%linkis -o a\nselect count(*) as n from {{ table }}"),
+            new_code_cell("%%linkis -C tok -o b\nselect count(*) as n from {{ table }}"),
+            new_code_cell("print('total', int(a['n'][0]) + int(b['n'][0]))"),
+        ]
+    )
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    text = nbformat.writes(nb)
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    counts = [
+        int(o["data"]["text/plain"].split()[-1])
+        for c in nb.cells[3:5]
+        for o in c.outputs
+        if o.get("output_type") == "execute_result"
+    ]
+    assert len(counts) == 2 and printed.strip() == f"total {sum(counts)}"
+    assert "tok" in text and "pw (default)" in text
+    assert CAROL_TOKEN not in text and ALICE_PASSWORD not in text
