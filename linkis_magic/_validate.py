@@ -45,6 +45,7 @@ __all__ = [
     "check_mapping",
     "check_name",
     "check_path",
+    "check_proxy_user",
     "check_run_type",
     "check_seconds",
     "check_task_id",
@@ -237,6 +238,16 @@ def check_display(value: Any, name: str = "display") -> DisplaySetting:
 
 
 # --------------------------------------------------------------------------- jobs
+
+
+def check_proxy_user(user: Any) -> str:
+    """A user to run jobs as: it goes into the ``<user>-<creator>`` label, so no ``-``."""
+    if not isinstance(user, str) or not user.strip() or "-" in user or _CONTROL.search(user):
+        raise ConfigurationError(
+            f"proxy_user must be a Linkis user name without '-' (it goes into the label "
+            f"'<user>-<creator>'), got {user!r}"
+        )
+    return user.strip()
 
 
 def check_creator(creator: Any) -> str:

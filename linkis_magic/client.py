@@ -218,10 +218,12 @@ class LinkisClient:
         special: Mapping[str, Any] | None = None,
         source: Mapping[str, Any] | None = None,
         labels: Mapping[str, Any] | None = None,
+        execute_user: str | None = None,
     ) -> _job.Job:
         """Submit code with the 1.x ``entrance/submit`` body; returns a Job (not waited on).
 
-        The keywords are the fields of :class:`~linkis_magic.job.SubmitRequest`.
+        The keywords are the fields of :class:`~linkis_magic.job.SubmitRequest`;
+        ``execute_user`` runs the job as another user (``executeUser``; admin tokens only).
         """
         request = SubmitRequest(
             code=code,
@@ -234,6 +236,7 @@ class LinkisClient:
             special=special,
             source=source,
             labels=labels,
+            execute_user=execute_user,
         )
         return self.start(request)
 

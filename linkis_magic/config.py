@@ -28,6 +28,7 @@ from linkis_magic._validate import (
     check_creator,
     check_display,
     check_engine,
+    check_proxy_user,
     check_seconds,
     check_verify,
     parse_verify,
@@ -84,6 +85,8 @@ class Settings:
 
     ``origins`` maps a field name to where its value came from (``$LINKIS_USER``,
     ``%config LinkisMagics.user``, ``magic argument``); fields not in it are defaults.
+    ``proxy_user`` is the user jobs run as (sent as ``executeUser``; Linkis honours it for
+    admin tokens), set by a named connection.
     """
 
     gateway_url: str | None = None
@@ -97,6 +100,7 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     gateway_outage_timeout: float = GATEWAY_OUTAGE_TIMEOUT
+    proxy_user: str | None = None
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +124,8 @@ class Settings:
             if isinstance(value, str):  # from the environment
                 value = _number(value, name)
             put(name, check_seconds(value, name))
+        if self.proxy_user is not None:
+            put("proxy_user", check_proxy_user(self.proxy_user))
         put("origins", dict(self.origins))
 
     @classmethod

@@ -39,6 +39,7 @@ from linkis_magic.magics._parse import (
 from linkis_magic.magics._render import LinkisInterrupted, quiet
 from linkis_magic.magics._runner import JobRun
 from linkis_magic.magics._session import Session
+from linkis_magic.magics._sessions import Sessions
 from linkis_magic.magics.commands import all_commands, command_help
 
 __all__ = ["LinkisInterrupted", "LinkisMagics", "Session", "load", "unload"]
@@ -162,21 +163,42 @@ class LinkisMagics(Magics, Configurable):
         Magics.__init__(self, shell=shell)
         self._cell = cell_parser()
         self._commands = all_commands()
-        self.session = Session(
-            self._base_settings,
+        self.sessions = Sessions(self._new_session, self._with_config)
+        self.completer = Completer(
+            lambda name: self._completion_session(name).completion_catalog(),
+            lambda name: self._completion_session(name).engines_in_use(),
+        )
+        self.matcher = matcher(self.completer)
+
+    @property
+    def session(self) -> Session:
+        """The current connection's Session (``%linkis connect`` changes it)."""
+        return self.sessions.current
+
+    def session_for(self, connection: str | None) -> Session:
+        """The Session of a named connection (None: the current one); UsageError if unknown."""
+        return usage(lambda: self.sessions.get(connection))
+
+    def _new_session(self, base: Callable[[], Settings], name: str | None) -> Session:
+        return Session(
+            base,
             namespace=self._user_ns,
             frontend=lambda mode: frontend_mode(self.shell, mode),
             autostart=lambda: bool(self.autostart_sandbox),
             spark_master=lambda: self.sandbox_spark_master,
+            name=name,
         )
-        self.completer = Completer(self.session.completion_catalog, self.session.engines_in_use)
-        self.matcher = matcher(self.completer)
+
+    def _completion_session(self, name: str | None) -> Session:
+        try:
+            return self.sessions.get(name)
+        except ConfigurationError:
+            return self.sessions.current  # a Tab never reports a bad -C
 
     # ------------------------------------------------------------------ settings
 
-    def _base_settings(self) -> Settings:
-        """Environment, then %config traits on top (a Session adds its own layers)."""
-        settings = Settings.from_env()
+    def _with_config(self, settings: Settings) -> Settings:
+        """%config traits on top of the lower layers (environment, a connection's profile)."""
         for name in self.SETTING_TRAITS:
             value = getattr(self, name)
             if value is not None:
@@ -184,9 +206,10 @@ class LinkisMagics(Magics, Configurable):
                 settings = settings.merged(origin=origin, **{name: value})
         return settings
 
-    def settings(self, **overrides: Any) -> Settings:
-        """Effective settings: overrides > %config traits > environment > defaults."""
-        return usage(lambda: self.session.settings(**overrides))
+    def settings(self, connection: str | None = None, **overrides: Any) -> Settings:
+        """Effective settings: overrides > %config traits > the connection's profile >
+        environment > defaults (``connection`` None: the current one)."""
+        return usage(lambda: self.sessions.get(connection).settings(**overrides))
 
     def scrub_shell_configs(self) -> None:
         """After each cell: no configurable of the shell keeps a plain-text credential that
@@ -200,7 +223,7 @@ class LinkisMagics(Magics, Configurable):
     def on_exit(self) -> list[str]:
         """The kernel is shutting down or restarting (atexit): kill this kernel's running jobs
         unless ``kill_on_exit`` is off, then say how to re-attach to them."""
-        return self.session.shutdown(kill=bool(self.kill_on_exit))
+        return self.sessions.shutdown(kill=bool(self.kill_on_exit))
 
     def _user_ns(self) -> dict[str, Any]:
         if self.shell is None:
@@ -221,8 +244,8 @@ class LinkisMagics(Magics, Configurable):
                 return self._line(line)
             except HelpShown:
                 return None
-        run = self._start_cell(line, cell)
-        return None if run is None else self.session.runner.block(run)
+        started = self._start_cell(line, cell)
+        return None if started is None else started[0].runner.block(started[1])
 
     @cell_magic("linkis_async")  # type: ignore[arg-type]
     def linkis_async(self, line: str, cell: str) -> Coroutine[Any, Any, Any]:
@@ -230,28 +253,35 @@ class LinkisMagics(Magics, Configurable):
         return self._run_awaited(line, cell)
 
     async def _run_awaited(self, line: str, cell: str) -> Any:
-        run = self._start_cell(line, cell)
-        return None if run is None else await self.session.runner.block_async(run)
+        started = self._start_cell(line, cell)
+        return None if started is None else await started[0].runner.block_async(started[1])
 
-    def _start_cell(self, line: str, cell: str) -> JobRun | None:
-        """Parse and launch a cell; the run to wait for (None: help shown, or background)."""
+    def _start_cell(self, line: str, cell: str) -> tuple[Session, JobRun] | None:
+        """Parse and launch a cell; its Session and the run to wait for (None: help shown,
+        or background)."""
         try:
             request = self.parse_cell(line, cell)
         except HelpShown:
             return None
-        run = self._launch(request)
-        return None if run.background else run
+        session = self.session_for(request.connection)
+        run = self._launch(request, session)
+        return None if run.background else (session, run)
 
     def parse_cell(self, line: str, cell: str) -> CellRequest:
         """Check a %%linkis line and body; raises UsageError, sends nothing."""
         return parse_cell(
-            self._cell, line, cell, settings=self.settings, line_commands=tuple(self._commands)
+            self._cell,
+            line,
+            cell,
+            settings=self.settings,
+            line_commands=tuple(self._commands),
+            namespace=self._user_ns,
         )
 
-    def _launch(self, request: CellRequest) -> JobRun:
-        """Submit the request and start its run (display, worker thread)."""
+    def _launch(self, request: CellRequest, session: Session) -> JobRun:
+        """Submit the request on its connection and start its run (display, worker thread)."""
         try:
-            return self.session.launch(request)
+            return session.launch(request)
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
         except LinkisError as exc:
@@ -276,8 +306,9 @@ class LinkisMagics(Magics, Configurable):
                 + hint
             )
         args = command.parser.parse(rest)
+        session = self.session_for(args.connection)
         try:
-            return command.run(self.session, args)
+            return command.run(session, args)
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
         except LinkisError as exc:
@@ -347,7 +378,7 @@ def unload(ipython: Any) -> None:
         for kind, name in (("line", "linkis"), ("cell", "linkis"), ("cell", "linkis_async")):
             registry[kind].pop(name, None)
         atexit.unregister(magics.on_exit)
-        magics.session.drop_client()
+        magics.sessions.drop_clients()
         with contextlib.suppress(ValueError):
             ipython.events.unregister("post_execute", magics.scrub_shell_configs)
         with contextlib.suppress(ValueError, AttributeError):

@@ -36,6 +36,7 @@ DEFAULT_DATABASE = "default"
 
 NON_SQL = frozenset({"python", "py", "python3", "pyspark", "scala", "shell", "sh", "bash", "r"})
 RUN_TYPES = ("sql", "hql", "python", "py", "scala", "shell", "jdbc", "psql", "tsql", "ngql")
+FLAGS = ("-q", "--quiet", "--background", "--no-template")  # cell options taking no value
 _KEYWORDS = (
     "select",
     "from",
@@ -208,19 +209,30 @@ class Completer:
 
     def __init__(
         self,
-        catalog: Callable[[], Catalog | None],
-        engines: Callable[[], Iterable[str]],
+        catalog: Callable[[str | None], Catalog | None],
+        engines: Callable[[str | None], Iterable[str]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._catalog = catalog
-        self._engines = engines
+        # both take the connection the cell's line names with -C (None: the current one)
+        self._catalog_of = catalog
+        self._engines_of = engines
+        self._connection: str | None = None
         self._clock = clock
+
+    def _catalog(self) -> Catalog | None:
+        return self._catalog_of(self._connection)
+
+    def _engines(self) -> Iterable[str]:
+        return self._engines_of(self._connection)
 
     def complete(self, text: str, offset: int) -> Answer | None:
         """Completions at ``offset`` of a cell's ``text``; None when the cell is not ours."""
         if not text.startswith("%%linkis"):
             return None
         first_line_end = text.find("\n")
+        self._connection = self._connection_of(
+            text if first_line_end == -1 else text[:first_line_end]
+        )
         if first_line_end == -1 or offset <= first_line_end:
             return self._magic_line(text[:offset])
         run_type = self._run_type(text[:first_line_end])
@@ -228,6 +240,17 @@ class Completer:
             return None
         body = text[first_line_end + 1 :]
         return self._sql(body, offset - first_line_end - 1)
+
+    @staticmethod
+    def _connection_of(line: str) -> str | None:
+        """The connection a ``-C NAME`` / ``--connection NAME`` on the line names."""
+        words = line.split()
+        for i, word in enumerate(words):
+            if word in ("-C", "--connection") and i + 1 < len(words):
+                return words[i + 1]
+            if word.startswith("--connection="):
+                return word.partition("=")[2] or None
+        return None
 
     # ------------------------------------------------------------------ the magic line
 
@@ -240,7 +263,7 @@ class Completer:
                 skip = False
                 continue
             if word.startswith("-"):
-                skip = "=" not in word and word not in ("-q", "--quiet", "--background")
+                skip = "=" not in word and word not in FLAGS
                 continue
             return word
         return "sql"

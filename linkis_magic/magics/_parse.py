@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from IPython.core.error import UsageError
 
@@ -27,8 +27,19 @@ from linkis_magic._validate import (
 )
 from linkis_magic.config import Settings
 from linkis_magic.errors import ConfigurationError
+from linkis_magic.magics._template import render
 
-__all__ = ["CellRequest", "HelpShown", "Parser", "cell_parser", "parse_cell", "split", "usage"]
+__all__ = [
+    "CellRequest",
+    "HelpShown",
+    "Parser",
+    "add_connection_option",
+    "build_request",
+    "cell_parser",
+    "parse_cell",
+    "split",
+    "usage",
+]
 
 T = TypeVar("T")
 
@@ -75,9 +86,25 @@ def split(line: str, magic: str) -> list[str]:
         raise UsageError(f"{magic}: cannot split the line: {exc}") from None
 
 
-def cell_parser() -> Parser:
-    """The options of ``%%linkis``."""
-    p = Parser("%%linkis", "Run the cell's code as a Linkis job.")
+def add_connection_option(parser: Parser) -> Parser:
+    """``-C NAME``: run this one call on the named connection (once per parser)."""
+    if "-C" not in parser._option_string_actions:
+        parser.add_argument(
+            "-C",
+            "--connection",
+            metavar="NAME",
+            help="use the named connection (connections.toml) for this call only",
+        )
+    return parser
+
+
+def cell_parser(prog: str = "%%linkis", *, path: bool = False) -> Parser:
+    """The options of ``%%linkis`` (with ``path``: ``%linkis run PATH``, same options)."""
+    if path:
+        p = Parser(prog, "Run a script file as a Linkis job (runType from its extension).")
+        p.add_argument("path", metavar="PATH", help="the script (.sql .hql .py .sh .scala)")
+    else:
+        p = Parser(prog, "Run the cell's code as a Linkis job.")
     p.add_argument("run_type", nargs="?", metavar="RUNTYPE", help="code type (default: sql)")
     p.add_argument("-e", "--engine", help="engine label <engine>-<version>, e.g. spark-2.4.3")
     p.add_argument("-c", "--creator", help="creator (application) label, default IDE")
@@ -96,7 +123,12 @@ def cell_parser() -> Parser:
         help="stream each table from the gateway to PATH.csv/.xlsx (PATH_1, PATH_2, ... for "
         "several); without -o nothing is loaded into pandas",
     )
-    return p
+    p.add_argument(
+        "--no-template",
+        action="store_true",
+        help="send the code as written ({{ expr }} is rendered from the notebook otherwise)",
+    )
+    return add_connection_option(p)
 
 
 @dataclass
@@ -118,6 +150,7 @@ class CellRequest:
     timeout: float | None = None
     api: str = "v1"
     export: Path | None = None
+    connection: str | None = None
 
 
 def parse_cell(
@@ -127,11 +160,13 @@ def parse_cell(
     *,
     settings: Callable[..., Settings],
     line_commands: Sequence[str],
+    namespace: Callable[[], Mapping[str, Any]] | None = None,
 ) -> CellRequest:
     """Check a %%linkis line and body; raises UsageError, sends nothing.
 
-    ``settings(engine=..., creator=...)`` gives the effective settings with the line's own
-    values on top.
+    ``settings(connection, engine=..., creator=...)`` gives the effective settings of the
+    connection the line names (None: the current one) with the line's own values on top;
+    ``namespace`` is what ``{{ expr }}`` in the body is rendered from.
     """
     args = parser.parse(split(line, "%%linkis"))
     run_type = args.run_type or "sql"
@@ -139,13 +174,26 @@ def parse_cell(
         raise UsageError(f"'{run_type}' is a line command: use %linkis {run_type} (one %)")
     if not cell.strip():
         raise UsageError("%%linkis: the cell is empty; write the code to run below the line")
+    return build_request(args, cell, run_type, settings=settings, namespace=namespace)
+
+
+def build_request(
+    args: argparse.Namespace,
+    code: str,
+    run_type: str,
+    *,
+    settings: Callable[..., Settings],
+    namespace: Callable[[], Mapping[str, Any]] | None,
+    where: str = "%%linkis",
+) -> CellRequest:
+    """A checked request from parsed cell options and the code (rendered unless told not to)."""
 
     def build() -> CellRequest:
         check_run_type(run_type)
-        effective = settings(engine=args.engine, creator=args.creator)
+        effective = settings(args.connection, engine=args.engine, creator=args.creator)
         engine = effective.engine if args.engine else effective.engine_for(run_type)
-        return CellRequest(
-            code=cell,
+        request = CellRequest(
+            code=code,
             run_type=run_type,
             engine=engine,
             creator=effective.creator,
@@ -160,6 +208,12 @@ def parse_cell(
             timeout=parse_seconds(args.timeout, "--timeout"),
             api=args.api,
             export=check_export_path(args.export),
+            connection=args.connection,
         )
+        if namespace is not None and not args.no_template:
+            request.code = render(code, namespace(), where=where)
+            if not request.code.strip():
+                raise ConfigurationError(f"{where}: the code is empty once rendered")
+        return request
 
     return usage(build)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkis_magic.client import LinkisClient
 from linkis_magic.config import Settings
@@ -29,6 +29,9 @@ from linkis_magic.job import SubmitRequest
 from linkis_magic.magics._catalog import Catalog
 from linkis_magic.magics._parse import CellRequest
 from linkis_magic.magics._runner import BACKSTOP_MARGIN, JobRun, Runner
+
+if TYPE_CHECKING:
+    from linkis_magic.magics._sessions import Sessions
 
 __all__ = ["Session"]
 
@@ -72,6 +75,7 @@ class Session:
         self._client_key: str | None = None
         self._lock = threading.RLock()
         self._catalogs: dict[str, Catalog] = {}
+        self.sessions: Sessions | None = None  # the kernel's other connections, if any
 
     def __repr__(self) -> str:
         url = self._client.base_url if self._client is not None else "not connected"
@@ -193,6 +197,12 @@ class Session:
         """Submit a checked cell and start its run (display, worker thread)."""
         client = self.client(request.settings, quiet=request.quiet)
         notebook = os.environ.get("JPY_SESSION_NAME")
+        proxy = request.settings.proxy_user
+        if proxy is not None and request.api == "v0":
+            raise ConfigurationError(
+                f"proxy_user {proxy!r} is sent as executeUser, which only entrance/submit "
+                "reads: drop --api v0"
+            )
         submit = SubmitRequest(
             code=request.code,
             run_type=request.run_type,
@@ -202,6 +212,7 @@ class Session:
             runtime=request.runtime or None,
             startup=request.startup or None,
             source={"scriptPath": notebook} if notebook else None,
+            execute_user=proxy,
         )
         job = client.start(submit, api="v0" if request.api == "v0" else "v1")
         title = f"Linkis job {job.task_id} ({request.run_type} on {request.engine})"

@@ -52,12 +52,14 @@ def configure(
 
 
 def reset(shell: Any) -> None:
-    """Stop runs still waiting, forget every setting, run and client of the magics."""
+    """Stop runs still waiting, forget every setting, run, client and named connection."""
     magics = magics_of(shell)
-    for run in magics.session.runs:
-        if run.thread is not None and not run.done.is_set():
-            run.request_cancel()
-            run.thread.join(30)
+    for session in magics.sessions.all():
+        for run in session.runs:
+            if run.thread is not None and not run.done.is_set():
+                run.request_cancel()
+                run.thread.join(30)
+    magics.sessions.reset()
     for name in magics.SETTING_TRAITS:
         setattr(magics, name, None)
     magics.sandbox_spark_master = None

@@ -6,15 +6,30 @@ collects them in the order ``%linkis`` lists them.
 
 from __future__ import annotations
 
-from linkis_magic.magics.commands import engines, files, jobs, plot, sandbox, schema, session
+from linkis_magic.magics._parse import add_connection_option
+from linkis_magic.magics.commands import (
+    connect,
+    engines,
+    files,
+    jobs,
+    plot,
+    run,
+    sandbox,
+    schema,
+    session,
+)
 from linkis_magic.magics.commands._base import Command, Handler
 
 __all__ = ["Command", "Handler", "all_commands", "command_help"]
 
 
 def all_commands() -> dict[str, Command]:
-    """Every line command by name (parsers are built fresh: they keep no state)."""
+    """Every line command by name (parsers are built fresh: they keep no state).
+
+    Every command takes ``-C NAME`` (one call on another connection): added here, once.
+    """
     found = [
+        *run.commands(),
         *jobs.commands(),
         *schema.commands(),
         *plot.commands(),
@@ -22,7 +37,10 @@ def all_commands() -> dict[str, Command]:
         *files.commands(),
         *session.commands(),
         *sandbox.commands(),
+        *connect.commands(),
     ]
+    for command in found:
+        add_connection_option(command.parser)
     return {c.name: c for c in found}
 
 
