@@ -15,7 +15,7 @@ from linkis_magic.connections import (
     read_cli_properties,
 )
 from linkis_magic.errors import ConfigurationError
-from linkis_magic.job import submit_body
+from linkis_magic.job import SubmitRequest, execute_body, submit_body
 
 SECRET = "Tok-5e1d-s3cr3t"
 PROPS = """\
@@ -211,13 +211,12 @@ class TestProxyUser:
     """proxy_user is sent as executeUser and names the userCreator label (as linkis-cli)."""
 
     def test_submit_body(self) -> None:
-        body = submit_body(
-            "select 1", user="alice", run_type="sql", engine_type="spark-2.4.3", creator="IDE",
-            execute_user="etl",
-        )  # fmt: skip
+        proxied = SubmitRequest(code="select 1", engine_type="spark-2.4.3", execute_user="etl")
+        body = submit_body(proxied, user="alice", creator="IDE")
         assert body["executeUser"] == "etl"
         assert body["labels"]["userCreator"] == "etl-IDE"
-        plain = submit_body(
-            "select 1", user="alice", run_type="sql", engine_type="spark-2.4.3", creator="IDE"
-        )
+        request = SubmitRequest(code="select 1", engine_type="spark-2.4.3")
+        plain = submit_body(request, user="alice", creator="IDE")
+        with pytest.raises(ConfigurationError, match="executeUser"):
+            execute_body(proxied, creator="IDE")
         assert "executeUser" not in plain and plain["labels"]["userCreator"] == "alice-IDE"
