@@ -53,7 +53,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!options.inline || (kind !== undefined && kind !== 'code')) {
           return null;
         }
-        return EditorExtensionRegistry.createImmutableExtension(linkisCells());
+        return EditorExtensionRegistry.createImmutableExtension(
+          linkisCells(options.model.sharedModel.getSource())
+        );
       }
     });
 

@@ -2,28 +2,35 @@
  * The editor side of `%%linkis` cells: the body is parsed in the language of the cell's
  * runType, the magic line keeps the cell's own (Python) look.
  *
- * Mechanism: a StateField holds the body language, computed from the document's first line
- * when the editor state is created (so a notebook is highlighted as soon as it opens) and on
- * every document change (so editing the first line re-highlights at once). The field
- * provides a value for CodeMirror's `language` facet at the highest precedence, which
- * overrides the notebook's Python language for this editor only; when the field says
- * Python or "not a %%linkis cell" it provides nothing and the notebook's language applies.
- * The provided language parses the whole cell as Python and mounts the body's parser as an
- * overlay over everything after the first line (a mixed parse), so the magic line looks as
- * it always did.
+ * Mechanism (a CodeMirror 6 extension registered in JupyterLab's editor extension registry):
+ * a compartment holds the body's language at the highest precedence, which overrides the
+ * notebook's own language for this editor only, or nothing (Python bodies, cells that are
+ * not `%%linkis` cells: the notebook's language applies). Its first content comes from the
+ * cell's text when the editor is made, so a notebook is highlighted the moment it opens; a
+ * transaction extender swaps it in the very transaction that changes the first line, so
+ * the highlighting follows as the user types. The language parses the whole cell as Python
+ * and mounts the body's parser as an overlay over everything after the first line (a mixed
+ * parse), so the magic line looks as it always did.
  */
 import { pythonLanguage } from '@codemirror/lang-python';
 import { SQLDialect } from '@codemirror/lang-sql';
-import { Language, StreamLanguage, language, syntaxHighlighting } from '@codemirror/language';
+import { Language, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
 import { scala } from '@codemirror/legacy-modes/mode/clike';
 import { shell } from '@codemirror/legacy-modes/mode/shell';
-import { Compartment, Extension, Prec, RangeSetBuilder, StateField } from '@codemirror/state';
+import {
+  Compartment,
+  EditorState,
+  Extension,
+  Prec,
+  RangeSetBuilder,
+  StateField
+} from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView, ViewPlugin, ViewUpdate } from '@codemirror/view';
 import { Parser, parseMixed } from '@lezer/common';
 import { classHighlighter } from '@lezer/highlight';
 
 import { VARIABLE } from './format';
-import { BodyLanguage, bodyLanguageOf } from './runtype';
+import { BodyLanguage, bodyLanguageOf, firstLine } from './runtype';
 
 /** Hive / Spark SQL words (lowercase; lang-sql matches case-insensitively). */
 const SPARK_KEYWORDS =
@@ -101,12 +108,38 @@ const LANGUAGES: Record<Exclude<BodyLanguage, 'python'>, Language> = {
 /** The body language of the cell (null: not a `%%linkis` cell). */
 export const bodyLanguage = StateField.define<BodyLanguage | null>({
   create: state => bodyLanguageOf(state.doc.line(1).text),
-  update: (value, tr) => (tr.docChanged ? bodyLanguageOf(tr.state.doc.line(1).text) : value),
-  provide: field =>
-    language.computeN([field], state => {
-      const body = state.field(field);
-      return body === null || body === 'python' ? [] : [LANGUAGES[body]];
-    })
+  update: (value, tr) => (tr.docChanged ? bodyLanguageOf(tr.state.doc.line(1).text) : value)
+});
+
+/**
+ * What the language slot holds for each body: the mixed language at the highest precedence
+ * (it wins over the notebook's own), or nothing (the notebook's language applies).
+ */
+const NO_OVERRIDE: Extension = [];
+const OVERRIDES: Record<Exclude<BodyLanguage, 'python'>, Extension> = {
+  sql: Prec.highest(LANGUAGES.sql),
+  shell: Prec.highest(LANGUAGES.shell),
+  scala: Prec.highest(LANGUAGES.scala)
+};
+
+function override(body: BodyLanguage | null): Extension {
+  return body === null || body === 'python' ? NO_OVERRIDE : OVERRIDES[body];
+}
+
+const languageSlot = new Compartment();
+
+/**
+ * Swaps the language in the same transaction as the edit that changes the first line, so
+ * the new highlighting is there as the user types.
+ */
+const followFirstLine = EditorState.transactionExtender.of(tr => {
+  if (!tr.docChanged) {
+    return null;
+  }
+  const wanted = override(bodyLanguageOf(tr.newDoc.line(1).text));
+  return languageSlot.get(tr.startState) === wanted
+    ? null
+    : { effects: languageSlot.reconfigure(wanted) };
 });
 
 const variableMark = Decoration.mark({ class: 'cm-linkis-variable' });
@@ -146,11 +179,15 @@ const variables = ViewPlugin.fromClass(
  * `tok-*` classes on tokens (stable names for styles and tests; JupyterLab's own highlight
  * style keeps painting the colours).
  */
-const highlighting: Extension = [
-  Prec.highest(bodyLanguage),
-  variables,
-  syntaxHighlighting(classHighlighter)
-];
+function highlighting(source: string): Extension {
+  return [
+    languageSlot.of(override(bodyLanguageOf(firstLine(source)))),
+    followFirstLine,
+    bodyLanguage,
+    variables,
+    syntaxHighlighting(classHighlighter)
+  ];
+}
 
 const switchable = new Compartment();
 const liveViews = new Set<EditorView>();
@@ -162,9 +199,13 @@ const registerView = ViewPlugin.define(view => {
   return { destroy: () => liveViews.delete(view) };
 });
 
-/** The extension every notebook code cell editor gets. */
-export function linkisCells(): Extension {
-  return [registerView, switchable.of(enabled ? highlighting : [])];
+/**
+ * The extension for one notebook code cell editor. `source` is the cell's text when the
+ * editor is made: the language is right from the first paint (a language only switched by
+ * later transactions would leave a freshly opened notebook highlighted as Python).
+ */
+export function linkisCells(source: string): Extension {
+  return [registerView, switchable.of(enabled ? highlighting(source) : [])];
 }
 
 /** Switch the highlighting on or off in every open cell editor and in the ones to come. */
@@ -174,6 +215,7 @@ export function setHighlighting(on: boolean): void {
   }
   enabled = on;
   for (const view of liveViews) {
-    view.dispatch({ effects: switchable.reconfigure(on ? highlighting : []) });
+    const source = view.state.doc.line(1).text;
+    view.dispatch({ effects: switchable.reconfigure(on ? highlighting(source) : []) });
   }
 }
