@@ -52,6 +52,11 @@ SQL_FORMATTED = (
     "SELECT\n  a,\n  b AS bee\nFROM\n  tbl_${dt}\n"
     "WHERE\n  k = {{ n + 1 }}\n  AND s = '${s}' -- note"
 )
+SQL_FORMATTED_LOWER = (
+    "%%linkis sql -o df\n"
+    "select\n  a,\n  b as bee\nfrom\n  tbl_${dt}\n"
+    "where\n  k = {{ n + 1 }}\n  and s = '${s}' -- note"
+)
 
 
 def open_in(factory: NotebookFactory, frontend: str, cells: list[str]) -> Notebook:
@@ -209,3 +214,26 @@ def test_format_sql_rewrites_the_body_and_undoes_in_one_step(
     toolbar = nb.cell(1).locator(".jp-cell-toolbar")
     expect(toolbar.locator('jp-button[data-command="notebook:duplicate-below"]')).to_be_visible()
     expect(toolbar.locator(f'jp-button[data-command="{FORMAT_COMMAND}"]')).to_be_hidden()
+
+
+def test_settings_switch_highlighting_off_and_set_the_keyword_case(
+    notebook: NotebookFactory,
+) -> None:
+    lab = notebook.lab
+
+    def put(raw: str) -> None:
+        reply = lab.api("PUT", "/lab/api/settings/linkis-magic:plugin", json={"raw": raw})
+        assert reply.status_code == 204, reply.text[:300]
+
+    put('{"highlighting": false, "keywordCase": "lower"}')
+    try:
+        nb = open_in(notebook, "lab", [SQL_CELL])
+        # JupyterLab's own highlighting is there (its spans), the extension's classes are not.
+        expect(line(nb, 0, 1).locator("span")).not_to_have_count(0)
+        expect(nb.cell(0).locator("[class*='tok-'], .cm-linkis-variable")).to_have_count(0)
+
+        editor_text(nb, 0).click()
+        nb.page.keyboard.press("Alt+Shift+F")
+        expect(editor_text(nb, 0)).to_have_text(exactly(SQL_FORMATTED_LOWER), use_inner_text=True)
+    finally:
+        put("{}")
