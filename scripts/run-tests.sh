@@ -17,6 +17,8 @@ echo "== ruff check";        ruff check linkis_magic tests benchmarks
 echo "== ruff format";       ruff format --check linkis_magic tests benchmarks
 echo "== mypy";              mypy linkis_magic
 echo "== import contracts";  lint-imports
+# The editable install above built labextension/ (so its node_modules are there).
+echo "== labextension types"; (cd labextension && jlpm run check)
 echo "== pytest"
 rc=0
 pytest -p no:cacheprovider "$@" || rc=$?

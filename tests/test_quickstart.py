@@ -204,6 +204,12 @@ def test_serves_the_notebook_starts_a_kernel_and_stops_cleanly(quickstart: Quick
     expected = nbformat.read(NOTEBOOK, as_version=4)
     assert [c["source"] for c in served["content"]["cells"]] == [c.source for c in expected.cells]
 
+    # The package's JupyterLab extension (built by the editable install) is loaded: the page
+    # config JupyterLab serves lists it among the federated extensions.
+    page = quickstart.api("GET", "/lab")
+    assert page.status_code == 200, page.text[:300]
+    assert re.search(r'"name":\s*"linkis-magic"', page.text), "linkis-magic's extension not loaded"
+
     reply = quickstart.api("POST", "/api/kernels", json={"name": "python3"})
     assert reply.status_code == 201, reply.text[:300]
     kernel_id = reply.json()["id"]
