@@ -379,7 +379,9 @@ class TestCsvFastPath:
         results.add(ResultFile("_0.dolphin", BIG_COLUMNS, rows, size=BIG_FILE_BYTES * 4))
         (rs,) = load_results(client, RESULT_DIR)
         calls = [(r.param("page"), r.param("pageSize")) for r in gw.calls("GET", OPEN)]
-        assert calls == [("1", "1"), ("1", str(PAGE_SIZE)), ("2", str(PAGE_SIZE))]
+        # pages 1 and 2 at PAGE_SIZE are asked together: they may arrive in either order
+        assert calls[0] == ("1", "1")
+        assert sorted(calls[1:]) == [("1", str(PAGE_SIZE)), ("2", str(PAGE_SIZE))]
         assert gw.calls("GET", EXPORT) == []
         expected = frame_from_rows([Column(a, b, None) for a, b in BIG_COLUMNS], rows)
         pd.testing.assert_frame_equal(rs.frame, expected)
