@@ -92,6 +92,14 @@ class Secret:
     def __reduce__(self) -> Any:
         raise TypeError("a Secret cannot be pickled")
 
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy is the same secret, and nothing is written anywhere
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        # traitlets deep-copies a shell's config into each new configurable (a reloaded
+        # extension): the Secret %config left there must survive that, still masked
+        return self
+
 
 class Auth(AuthBase):
     """Base scheme: sends nothing extra and never logs in (a gateway without auth)."""

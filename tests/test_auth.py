@@ -206,3 +206,16 @@ class TestExportAuth:
             assert client.export_result("hdfs:///tmp/linkis/alice/_0.dolphin") == b"x\n1\n"
         assert len(gw.calls("POST", "user/login")) == 2
         assert len(gw.calls("GET", "filesystem/resultsetToExcel")) == 2
+
+
+class TestSecretCopies:
+    """Copying a Secret (traitlets deep-copies configs) gives the same masked secret."""
+
+    def test_copy_and_deepcopy_are_the_secret_itself(self) -> None:
+        import copy
+
+        from linkis_magic.auth import Secret
+
+        secret = Secret("s3cret-value")
+        assert copy.copy(secret) is secret and copy.deepcopy({"p": secret})["p"] is secret
+        assert "s3cret-value" not in repr(copy.deepcopy(secret))

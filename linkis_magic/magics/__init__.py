@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -356,7 +357,15 @@ def load(ipython: Any) -> None:
     for configurable in ipython.configurables:
         if isinstance(configurable, LinkisMagics):
             return  # already loaded: keep its state (last job, client session)
-    magics = LinkisMagics(shell=ipython, parent=ipython)
+    try:
+        magics = LinkisMagics(shell=ipython, parent=ipython)
+    except TraitError as exc:
+        # a bad %config value IPython kept in the shell's config must not lock the extension
+        # out: say which, drop the LinkisMagics section, and load with the defaults
+        print(f"linkis_magic: %config LinkisMagics settings ignored ({exc}); set them again",
+              file=sys.stderr)  # fmt: skip
+        ipython.config.pop("LinkisMagics", None)
+        magics = LinkisMagics(shell=ipython, parent=ipython)
     ipython.register_magics(magics)
     if magics not in ipython.configurables:  # IPython adds Configurable magics itself
         ipython.configurables.append(magics)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from linkis_magic.magics import LinkisMagics
 
 # count(*) over a bare range is answered from statistics; the filter makes DuckDB work.
@@ -21,6 +23,22 @@ class TestAwaitRewrite:
 
 class TestExtensionLifecycle:
     """%unload_ext removes the magics and the hook; %load_ext brings them back once."""
+
+    def test_reload_after_a_refused_and_a_secret_config(
+        self, shell: Any, magics: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A password %config left in the shell's config is deep-copied into the reloaded
+        magics; a value %config refused (IPython keeps it there) is dropped with a warning."""
+        shell.run_cell("%config LinkisMagics.password = 'pw-left-behind'")
+        shell.run_line_magic("unload_ext", "linkis_magic")
+        shell.run_line_magic("load_ext", "linkis_magic")
+        assert shell.find_cell_magic("linkis") is not None
+        shell.run_cell("%config LinkisMagics.engine = 'hive'")  # refused: needs a version
+        shell.run_line_magic("unload_ext", "linkis_magic")
+        shell.run_line_magic("load_ext", "linkis_magic")
+        assert shell.find_cell_magic("linkis") is not None
+        err = capsys.readouterr().err
+        assert "settings ignored" in err and "pw-left-behind" not in err
 
     def test_unload_and_reload(self, shell: Any, magics: Any) -> None:
         shell.run_line_magic("unload_ext", "linkis_magic")

@@ -66,6 +66,7 @@ def reset(shell: Any) -> None:
     magics.autostart_sandbox = True
     magics.session.runner.clear()
     magics.session.drop_client()
+    shell.config.pop("LinkisMagics", None)  # what %config left for a reloaded extension
 
 
 def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, threading.Event]:
