@@ -91,6 +91,30 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def log_held_until_listed(gw: LinkisDouble) -> list[bool]:
+    """A job that Succeeds with one result set, whose final log reply is held until the
+    result directory was listed; the returned list records, per log read, whether the
+    listing came first (within a bound, not a duration)."""
+    script = LogScript(["one", "two"])
+    listed = threading.Event()
+    overlapped: list[bool] = []
+
+    def log(req: Request) -> Reply:
+        overlapped.append(listed.wait(timeout=30))
+        return script(req)
+
+    class Listing(ResultServer):
+        def _tree(self, req: Request) -> Reply:
+            listed.set()
+            return super()._tree(req)
+
+    gw.on("GET", STATUS, *states("Succeed"))
+    gw.on("GET", LOG, log)
+    gw.on("GET", HISTORY, task_doc("Succeed"))
+    Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+    return overlapped
+
+
 class TestStates:
     """Which states end wait() and how (docs/linkis-protocol.md §3.4)."""
 
@@ -441,23 +465,7 @@ class TestPollingBudget:
     ) -> None:
         """frames() on a running job: the final log read does not hold up the listing (the
         log reply is held until getDirFileTrees arrived), and the log is complete after."""
-        script = LogScript(["one", "two"])
-        listed = threading.Event()
-        overlapped: list[bool] = []
-
-        def log(req: Request) -> Reply:
-            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
-            return script(req)
-
-        class Listing(ResultServer):
-            def _tree(self, req: Request) -> Reply:
-                listed.set()
-                return super()._tree(req)
-
-        gw.on("GET", STATUS, *states("Succeed"))
-        gw.on("GET", LOG, log)
-        gw.on("GET", HISTORY, task_doc("Succeed"))
-        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        overlapped = log_held_until_listed(gw)
         job = make_job(client, clock)
         assert job.frames()[0]["x"].tolist() == [1]
         assert overlapped == [True]
@@ -468,23 +476,7 @@ class TestPollingBudget:
     ) -> None:
         """The magic's way (wait with a display, then results): the result directory is
         listed while the last log lines are read, once."""
-        script = LogScript(["one", "two"])
-        listed = threading.Event()
-        overlapped: list[bool] = []
-
-        def log(req: Request) -> Reply:
-            overlapped.append(listed.wait(timeout=30))  # a bound, not a duration
-            return script(req)
-
-        class Listing(ResultServer):
-            def _tree(self, req: Request) -> Reply:
-                listed.set()
-                return super()._tree(req)
-
-        gw.on("GET", STATUS, *states("Succeed"))
-        gw.on("GET", LOG, log)
-        gw.on("GET", HISTORY, task_doc("Succeed"))
-        Listing(gw).add(ResultFile("_0.dolphin", [("x", "int")], [["1"]]))
+        overlapped = log_held_until_listed(gw)
         job = make_job(client, clock)
         snaps: list[JobSnapshot] = []
         assert job.wait(on_update=snaps.append) is JobStatus.SUCCEED
