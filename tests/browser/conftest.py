@@ -355,6 +355,10 @@ class NotebookFactory:
     opened: list[Notebook] = field(default_factory=list)
 
     def __call__(self, cells: Sequence[str], *, suffix: str = "") -> Notebook:
+        return self.reopen(self.write(cells, suffix=suffix))
+
+    def write(self, cells: Sequence[str], *, suffix: str = "") -> str:
+        """Write a notebook of code ``cells`` into the lab root; its file name."""
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {
             "name": "python3",
@@ -364,7 +368,7 @@ class NotebookFactory:
         nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
         name = f"{self.prefix}{suffix}.ipynb"
         nbformat.write(nb, self.lab.root / name)
-        return self.reopen(name)
+        return name
 
     def reopen(self, name: str, *, wait_kernel: bool = True) -> Notebook:
         """Open notebook `name` (already in the lab root) in a new page.

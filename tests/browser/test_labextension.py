@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 
 from tests.browser.conftest import UI_TIMEOUT_MS, Notebook, expect
@@ -65,15 +64,7 @@ def open_in(factory: NotebookFactory, frontend: str, cells: list[str]) -> Notebo
     The page joins the factory's list, so it is closed (and its kernel shut down) after the
     test, and screenshotted into test-artifacts/ when the test fails.
     """
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    name = f"{factory.prefix}.ipynb"
-    nbformat.write(nb, factory.lab.root / name)
+    name = factory.write(cells)
     context = factory.browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
