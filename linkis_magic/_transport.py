@@ -126,9 +126,15 @@ def _retry(retries: int, *, idempotent: bool) -> Retry:
     )
 
 
+POOL_SIZE = 32
+"""Connections kept per gateway: a load asks up to four result sets at once, each with its
+first page, fileInfo and export (or a few pages) in flight, besides the job's own polls;
+urllib3's default of 10 would drop (and warn about) the connections above it."""
+
+
 def _mount(session: requests.Session, retry: Retry) -> requests.Session:
     for scheme in ("http://", "https://"):
-        session.mount(scheme, HTTPAdapter(max_retries=retry))
+        session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=POOL_SIZE))
     session.headers.setdefault("Accept", "application/json")
     return session
 

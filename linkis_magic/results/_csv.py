@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from linkis_magic._transport import aside
 from linkis_magic.protocol import Column
 from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
@@ -40,7 +42,7 @@ from linkis_magic.results._typing import (
     null_markers,
 )
 
-__all__ = ["CSV_NULL", "CsvMismatch", "load_csv"]
+__all__ = ["CSV_NULL", "CsvMismatch", "EarlyCsv", "load_csv"]
 
 CSV_NULL = "\x01LINKIS_MAGIC_NULL\x01"  # export: marks NULL (and "") cells; control chars keep
 # it away from real data, and a real value equal to it is resolved from openFile anyway
@@ -63,26 +65,31 @@ def load_csv(
     """
     if not columns:
         raise CsvMismatch("no columns")
-    parser = _BlockParser(columns, want)
-    try:
-        client.export_result(
-            path,
-            file_type="csv",
-            dest=parser,
-            limit=want,
-            null_value=CSV_NULL,
-            separator=CSV_SEPARATOR,
-            # 1.7+ flattens newlines inside values to spaces unless asked not to; kept,
-            # they break the row count and we fall back instead of returning altered text.
-            keep_newline=True,
-        )
-        parser.close()
-    except CsvMismatch:
-        raise
-    except Exception as exc:
-        raise CsvMismatch(f"export failed: {exc}") from exc
-    finally:
-        parser.shutdown()
+    return EarlyCsv(client, path, want).load(columns, want)
+
+
+def _export(client: ResultSource, path: str, dest: Any, limit: int) -> None:
+    client.export_result(
+        path,
+        file_type="csv",
+        dest=dest,
+        limit=limit,
+        null_value=CSV_NULL,
+        separator=CSV_SEPARATOR,
+        # 1.7+ flattens newlines inside values to spaces unless asked not to; kept,
+        # they break the row count and we fall back instead of returning altered text.
+        keep_newline=True,
+    )
+
+
+def _finish(
+    client: ResultSource,
+    path: str,
+    columns: tuple[Column, ...],
+    want: int,
+    parser: _BlockParser,
+) -> pd.DataFrame:
+    """The parsed columns as a frame, once the row count is checked and NULLs are patched."""
     if parser.count != want:
         raise CsvMismatch(f"CSV has {parser.count} rows, fileInfo says {want}")
     arrays: list[Any] = [sink.finish() for sink in parser.sinks]
@@ -98,6 +105,59 @@ def load_csv(
     frame.columns = pd.Index([c.name for c in columns])
     result: pd.DataFrame = frame
     return result
+
+
+class EarlyCsv:
+    """The export of a big result file, asked for before its columns and row count are known.
+
+    A big table's load needs three answers: its first page (type and columns), ``fileInfo``
+    (the row count) and the export. Only the parsing needs the first two, not the request:
+    the export goes out beside them, capped at ``rows_at_most`` (the most rows the file can
+    hold, or the caller's limit), and its first bytes wait in the connection until
+    :meth:`load` says what they should be (or :meth:`drop` says they are not needed: a file
+    that is no table, or too few rows for the fast path). One round trip less per big table.
+    """
+
+    def __init__(self, client: ResultSource, path: str, rows_at_most: int) -> None:
+        self._client = client
+        self._path = path
+        self._ready = threading.Event()
+        self._parser: _BlockParser | None = None
+        self._done = aside(lambda: _export(client, path, self, rows_at_most))
+
+    def write(self, data: bytes) -> int:
+        """The download's side: waits until the columns are known, then parses."""
+        self._ready.wait()
+        if self._parser is None:
+            raise CsvMismatch("the export is not needed")
+        return self._parser.write(data)
+
+    def load(self, columns: tuple[Column, ...], want: int) -> pd.DataFrame:
+        """Parse the export as ``want`` rows of ``columns`` (what :func:`load_csv` returns)."""
+        if not columns:
+            self.drop()
+            raise CsvMismatch("no columns")
+        parser = self._parser = _BlockParser(columns, want)
+        self._ready.set()
+        try:
+            self._done.result()
+            parser.close()
+        except CsvMismatch:
+            raise
+        except Exception as exc:
+            raise CsvMismatch(f"export failed: {exc}") from exc
+        finally:
+            parser.shutdown()
+        return _finish(self._client, self._path, columns, want, parser)
+
+    def drop(self) -> None:
+        """Not needed after all: the download ends at its first bytes, and is waited for (no
+        thread outlives the load; its failure, expected, is not reported)."""
+        if self._ready.is_set():
+            return
+        self._ready.set()
+        with contextlib.suppress(Exception):
+            self._done.result()
 
 
 BLOCK_BYTES = 4 << 20  # CSV text parsed per task: whole lines, about this many bytes ...

@@ -15,7 +15,7 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
   least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
   ``fileInfo`` beside its first page, and once that count is known its pages are asked for
-  at once. The result sets of a job load concurrently on a few threads (``_parallel``); the
+  at once; a big one (over BIG_FILE_BYTES) has its export asked for beside them too. The result sets of a job load concurrently on a few threads (``_parallel``); the
   list keeps the numeric order, and one failure fails the whole load (after the others have
   stopped), so a caller never sees part of the result sets.
 """
@@ -32,7 +32,7 @@ import pyarrow as pa
 from linkis_magic._transport import aside
 from linkis_magic._validate import check_int
 from linkis_magic.protocol import Column, DirEntry, ResultKind, result_index
-from linkis_magic.results._csv import CsvMismatch, load_csv
+from linkis_magic.results._csv import CsvMismatch, EarlyCsv
 from linkis_magic.results._media import decode_picture, html_images
 from linkis_magic.results._parallel import ordered_all
 from linkis_magic.results._source import NULL_VALUE, PAGE_SIZE, ResultSource
@@ -180,28 +180,39 @@ def _load_one(
     # trip instead of two).
     sized = may_export and size is not None and size > SMALL_FILE_BYTES
     info = aside(lambda: client.file_info(path, page_size=-1)) if sized else None
-    first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
-    if not first.type and not first.rows:
-        return None  # an empty file: the client already issued Linkis's 206 warning
-    rows = first.rows
-    kind = ResultKind.of(first.type)
+    # ... and a file big enough to be a table for the export has that asked for too: the
+    # parsing waits for the columns and the count, the request does not (``EarlyCsv``).
+    early = None
+    if big and size is not None:
+        early = EarlyCsv(client, path, limit if limit is not None else size // MIN_ROW_BYTES + 1)
+    try:
+        first = client.open_file(path, page=1, page_size=first_size, null_value=NULL_VALUE)
+        if not first.type and not first.rows:
+            return None  # an empty file: the client already issued Linkis's 206 warning
+        rows = first.rows
+        kind = ResultKind.of(first.type)
+        columns = tuple(first.columns)
+        total: int | None = None
+        if kind is ResultKind.TABLE and len(rows) >= first_size and may_export:
+            total = (info.result() if info else client.file_info(path, page_size=-1)).row_number
+            want = total if limit is None else min(total, limit)
+            if want > FAST_PATH_ROWS:
+                csv = early or EarlyCsv(client, path, want)
+                early = None  # loaded (or failed) below: nothing left to drop
+                try:
+                    frame = csv.load(columns, want)
+                except CsvMismatch as exc:
+                    _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
+                else:
+                    return ResultSet(
+                        index, path, ResultKind.TABLE, frame, None, columns, want, total > want
+                    )
+    finally:
+        if early is not None:
+            early.drop()
     if kind is not ResultKind.TABLE:
         rows = _page_one(client, path, rows, first_size, page_size)
         return _load_text(client, path, index, kind, rows, page_size, limit)
-    columns = tuple(first.columns)
-    total: int | None = None
-    if len(rows) >= first_size and may_export:
-        total = (info.result() if info else client.file_info(path, page_size=-1)).row_number
-        want = total if limit is None else min(total, limit)
-        if want > FAST_PATH_ROWS:
-            try:
-                frame = load_csv(client, path, columns, want)
-            except CsvMismatch as exc:
-                _log.info("CSV fast path not usable for %s (%s); reading pages", path, exc)
-            else:
-                return ResultSet(
-                    index, path, ResultKind.TABLE, frame, None, columns, want, total > want
-                )
     ahead: list[list[list[str | None]]] = []
     again = not (first_size == page_size or len(rows) < first_size)  # page 1 at page_size
     if total and limit is None:
