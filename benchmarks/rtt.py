@@ -8,6 +8,7 @@ delay switched between 0 and DELAY for interleaved runs, the public Python API
 number of round trips a user waits for one after another. Goals (issue 24): ``select 1`` <= 4.5,
 10,000 rows x 2 columns <= 5.5, six one-row result sets <= 6.0 (Linkis 1.x's floor for one table
 is 4: submit, a poll that sees the end with resultLocation, getDirFileTrees, one content call).
+A 100,000-row table (the CSV export path) is printed too, without a goal.
 
     .venv/bin/python benchmarks/rtt.py [--runs 7] [--delay 0.025]
 """
@@ -32,8 +33,15 @@ QUERIES = {
     "select 1": ("select 1 as x", 1, 1),
     "10,000 rows x 2": ("select i, i * 2 as j from range(10000) as t(i)", 1, 10_000),
     "six one-row result sets": (";\n".join(f"select {n} as c{n}" for n in range(6)), 6, 1),
+    "100,000 rows x 2 (CSV export)": (
+        "select i, i * 2 as j from range(100000) as t(i)",
+        1,
+        100_000,
+    ),
 }
 GOALS = {"select 1": 4.5, "10,000 rows x 2": 5.5, "six one-row result sets": 6.0}
+"""The big table has no goal: it shows the export path's round trips (its floor is also 4, the
+export asked beside the first page and fileInfo), the transfer itself not being slowed."""
 
 
 class DelayProxy:
@@ -165,11 +173,12 @@ def main() -> None:
     print(f"| query | RTT 0 | RTT {rtt * 1000:.0f} ms | extra round trips | goal |")
     print("|---|---|---|---|---|")
     for name, t0, t1, extra in rows:
-        verdict = "met" if extra <= GOALS[name] else "NOT met"
-        print(
-            f"| {name} | {t0 * 1000:.0f} ms | {t1 * 1000:.0f} ms | {extra:.1f} | "
-            f"<= {GOALS[name]} ({verdict}) |"
-        )
+        goal = GOALS.get(name)
+        if goal is None:
+            judged = "none (floor 4)"
+        else:
+            judged = f"<= {goal} ({'met' if extra <= goal else 'NOT met'})"
+        print(f"| {name} | {t0 * 1000:.0f} ms | {t1 * 1000:.0f} ms | {extra:.1f} | {judged} |")
 
 
 if __name__ == "__main__":
