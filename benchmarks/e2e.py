@@ -12,7 +12,7 @@ parse), each measured in this run. Last, the CPU seconds one job costs the sandb
 client against DuckDB's: spread over this machine's cores, their sum bounds the wall time from
 below, whatever overlaps.
 
-    .venv/bin/python benchmarks/e2e.py [--sizes 100000,1000000] [--runs 3]
+    .venv/bin/python benchmarks/e2e.py [--sizes 100000,1000000] [--runs 7]
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def breakdown(url: str, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     duckdb.sql("select 1").fetchall()  # load the library before timing it
