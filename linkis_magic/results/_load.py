@@ -15,9 +15,10 @@ Why this is more than one ``openFile`` call (docs/linkis-protocol.md §5, §10.7
   is small enough to hold at most FAST_PATH_ROWS rows (each ``.dolphin`` table row takes at
   least MIN_ROW_BYTES, §6.3) is read with one page sized to hold all of it; a larger one asks
   ``fileInfo`` beside its first page, and once that count is known its pages are asked for
-  at once; a big one (over BIG_FILE_BYTES) has its export asked for beside them too. The result sets of a job load concurrently on a few threads (``_parallel``); the
-  list keeps the numeric order, and one failure fails the whole load (after the others have
-  stopped), so a caller never sees part of the result sets.
+  at once; a big one (over BIG_FILE_BYTES) has its export asked for beside them too. The
+  result sets of a job load concurrently on a few threads (``_parallel``); the list keeps the
+  numeric order, and one failure fails the whole load (after the others have stopped), so a
+  caller never sees part of the result sets.
 """
 
 from __future__ import annotations
