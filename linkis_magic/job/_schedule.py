@@ -5,10 +5,11 @@ every 1-5 s):
 
 * The first status call goes out ~5 ms after submit, the next ones every 10 ms for 50 ms
   (status only: log and progress wait until the job outlives that span or ends; jobhistory is
-  read beside each and beside the first HISTORY_TICKS calls whatever they take, see
-  ``Job._tick``, so the call that sees a quick job end also brings its resultLocation), and the
-  interval then grows by 1.5x up to about one second: a ``select 1`` is seen finished almost
-  at once, and a 30-second job costs about one status call per second.
+  read beside the first HISTORY_TICKS calls, see ``Job._tick``, so the call that sees a quick
+  job end also brings its resultLocation; not beside every call of the span, which doubled
+  the requests a local gateway answers while a ~0.1 s job runs), and the interval then grows
+  by 1.5x up to about one second: a ``select 1`` is seen finished almost at once, and a
+  30-second job costs about one status call per second.
 * Once progress says every task is done while the job still runs (a Spark engine writing its
   result sets), the end is near: the interval drops to FINISH_POLL and then stays at
   FINISH_SHARE of the time spent finishing, so the end is seen at most about a fifth of that
@@ -45,7 +46,7 @@ __all__ = ["AuxSchedule", "PollSchedule"]
 FIRST_POLL = 0.005  # seconds after submit for the first status call ...
 EARLY_POLL = 0.01  # ... then this interval (status only) ...
 EARLY_SPAN = 0.05  # ... for this long after it: a `select 1` on a healthy gateway ends here
-HISTORY_TICKS = 3  # a fresh job's first status calls also read jobhistory (a slow link)
+HISTORY_TICKS = 3  # a fresh job's first status calls also read jobhistory
 BACKOFF = 1.5  # growth of the poll interval per tick
 MAX_INTERVAL = 1.0  # cap of the poll interval while the job runs ...
 LATE_SHARE = 0.05  # ... until this share of the job's age is longer ...
@@ -105,12 +106,12 @@ class PollSchedule:
         return self.clock.now() < self.early_until
 
     def near_end(self) -> bool:
-        """Whether the next tick may well see the end: right after submit (the early span
-        and the first HISTORY_TICKS calls), or in the first FINISH_HISTORY seconds after
-        every task is done (a longer wrap-up is not worth a jobhistory read per tick)."""
+        """Whether the next tick may well see the end: right after submit (the first
+        HISTORY_TICKS calls), or in the first FINISH_HISTORY seconds after every task is
+        done (a longer wrap-up is not worth a jobhistory read per tick)."""
         if self.finishing_since is not None:
             return self.clock.now() - self.finishing_since < FINISH_HISTORY
-        return self.fresh and (self.early() or self.ticks < HISTORY_TICKS)
+        return self.fresh and self.ticks < HISTORY_TICKS
 
     def after_tick(self, *, tasks_all_done: bool) -> float:
         """A tick succeeded: the interval to sleep before the next one."""

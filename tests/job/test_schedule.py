@@ -17,6 +17,7 @@ from linkis_magic.job._schedule import (
     FINISH_POLL,
     FINISH_SHARE,
     FIRST_POLL,
+    HISTORY_TICKS,
     LATE_MAX,
     LATE_SHARE,
     MAX_INTERVAL,
@@ -150,6 +151,22 @@ class TestLongJobs:
         assert old.near_end()  # jobhistory beside the status in the first finishing second
         clock.sleep(FINISH_HISTORY)
         assert not old.near_end()
+
+    def test_a_fresh_job_reads_jobhistory_beside_its_first_calls_only(self) -> None:
+        """The first HISTORY_TICKS status calls of a fresh job also read jobhistory (a quick
+        job's end comes with its resultLocation); the rest of the early span asks for the
+        status alone, so a job that runs ~0.1 s does not pay two requests every 10 ms."""
+        clock = FakeClock()
+        poll = PollSchedule.start(clock, clock.now(), fresh=True)
+        clock.sleep(poll.until_first())
+        paired = []
+        while poll.early():
+            paired.append(poll.near_end())
+            clock.sleep(poll.after_tick(tasks_all_done=False))
+        assert paired[:HISTORY_TICKS] == [True] * HISTORY_TICKS
+        assert len(paired) > HISTORY_TICKS and not any(paired[HISTORY_TICKS:])
+        attached = PollSchedule.start(clock, None, fresh=False)
+        assert not attached.near_end()  # an attached job is not expected to end at once
 
 
 class TestAuxSchedule:
