@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from IPython.testing import globalipapp
 
 from linkis_magic.magics import LinkisMagics
-from tests.support.wait import wait_until
+from tests.support.wait import WaitTimeout, wait_until
 
 __all__ = ["configure", "interrupt_when", "ipython", "magics_of", "reset"]
 
@@ -77,7 +78,16 @@ def interrupt_when(condition: Callable[[], bool]) -> tuple[threading.Thread, thr
     sent = threading.Event()
 
     def watch() -> None:
-        wait_until(condition, interval=0.02, what="the moment to interrupt")
+        # What went wrong is printed (pytest shows it with the failure): a test whose cell
+        # was never interrupted otherwise only reports its timeout.
+        try:
+            wait_until(condition, interval=0.02, what="the moment to interrupt")
+        except WaitTimeout as exc:
+            print(f"interrupt_when: no SIGINT sent: {exc}", file=sys.stderr)
+            raise
+        handler = signal.getsignal(signal.SIGINT)
+        if handler is not signal.default_int_handler:
+            print(f"interrupt_when: SIGINT is handled by {handler!r}", file=sys.stderr)
         os.kill(os.getpid(), signal.SIGINT)
         sent.set()
 
