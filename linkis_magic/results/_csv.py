@@ -8,9 +8,10 @@ Why it is more than one download (docs/linkis-protocol.md §5.7, §10.15):
 * The export writes NULL *and* the empty string as ``nullValue``: cells of string columns that
   come back as our sentinel are re-read from the few ``openFile`` pages that hold them, all at
   once (or the whole table falls back when they are everywhere).
-* The download writes into a :class:`_BlockParser` (the export's ``dest``) that cuts whole-line
-  blocks and parses and types them on a few threads while the next bytes arrive, so parsing
-  overlaps the transfer and the CSV text is never held whole.
+* The download writes (through :class:`EarlyCsv`, the export's ``dest``) into a
+  :class:`_BlockParser` that cuts whole-line blocks and parses and types them on a few
+  threads while the next bytes arrive, so parsing overlaps the transfer and the CSV text is
+  never held whole.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from linkis_magic.results._typing import (
     null_markers,
 )
 
-__all__ = ["CSV_NULL", "CsvMismatch", "EarlyCsv", "load_csv"]
+__all__ = ["CSV_NULL", "CsvMismatch", "EarlyCsv"]
 
 CSV_NULL = "\x01LINKIS_MAGIC_NULL\x01"  # export: marks NULL (and "") cells; control chars keep
 # it away from real data, and a real value equal to it is resolved from openFile anyway
@@ -52,20 +53,6 @@ PATCH_PAGE_FRACTION = 0.25  # more pages than this to resolve NULL-vs-"": read a
 
 class CsvMismatch(Exception):
     """The CSV export does not describe the result set faithfully: use openFile pages."""
-
-
-def load_csv(
-    client: ResultSource, path: str, columns: tuple[Column, ...], want: int
-) -> pd.DataFrame:
-    """Stream the export, parse it in blocks while it downloads, validate, type, patch NULLs.
-
-    The download hands its bytes to a :class:`_BlockParser`: whole lines are cut into blocks
-    that a few threads parse and type in parallel while the next bytes arrive, and each typed
-    block is copied into the final column storage in order. The CSV text is never held whole.
-    """
-    if not columns:
-        raise CsvMismatch("no columns")
-    return EarlyCsv(client, path, want).load(columns, want)
 
 
 def _export(client: ResultSource, path: str, dest: Any, limit: int) -> None:
@@ -133,7 +120,13 @@ class EarlyCsv:
         return self._parser.write(data)
 
     def load(self, columns: tuple[Column, ...], want: int) -> pd.DataFrame:
-        """Parse the export as ``want`` rows of ``columns`` (what :func:`load_csv` returns)."""
+        """Parse the export as ``want`` rows of ``columns``: validate, type, patch NULLs.
+
+        The download hands its bytes to a :class:`_BlockParser`: whole lines are cut into
+        blocks that a few threads parse and type in parallel while the next bytes arrive, and
+        each typed block is copied into the final column storage in order. The CSV text is
+        never held whole.
+        """
         if not columns:
             self.drop()
             raise CsvMismatch("no columns")
