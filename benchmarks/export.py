@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import requests
+from _memory import peak_growth
 from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
@@ -29,22 +30,6 @@ from linkis_magic.results import table_files
 from linkis_magic.results._export import ALL_ROWS
 
 API = "/api/rest_j/v1/"
-
-
-def rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def peak_growth(work: threading.Thread) -> int:
-    base = peak = rss()
-    work.start()
-    while work.is_alive():
-        peak = max(peak, rss())
-        work.join(0.005)
-    return max(peak, rss()) - base
 
 
 def raw_download(url: str, session: requests.Session, path: str, target: Path) -> float:

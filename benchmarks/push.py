@@ -26,27 +26,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from _memory import peak_growth
 from _sandbox import PASSWORD, USER, sandbox
 
 from linkis_magic.client import LinkisClient
 
 ENGINE = "spark-2.4.3"  # runs on the sandbox's DuckDB engine
-
-
-def rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def peak_growth(work: threading.Thread) -> int:
-    base = peak = rss()
-    work.start()
-    while work.is_alive():
-        peak = max(peak, rss())
-        work.join(0.005)
-    return max(peak, rss()) - base
 
 
 def frame(rows: int) -> pd.DataFrame:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _memory import rss  # noqa: E402
 from IPython.core.completer import provisionalcompleter  # noqa: E402
 
 from linkis_magic.protocol import JobStatus  # noqa: E402
@@ -50,10 +51,7 @@ SANDBOX_GOAL_MB = 100.0
 
 def rss_mb(pid: int | str = "self") -> float:
     """Resident set size of a process in MB, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+    return rss(pid) / (1 << 20)
 
 
 def open_fds() -> int:
