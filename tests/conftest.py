@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +23,18 @@ from tests.support.double import ALICE_PASSWORD, ALICE_TOKEN, LinkisDouble
 from tests.support.sandbox import SandboxProcess, start_sandbox
 from tests.support.scripts import ResultServer
 from tests.support.shell import ipython
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C raises KeyboardInterrupt in this process, as it does in every IPython shell.
+
+    A run started in the background by a shell without job control (``cmd &`` in a script,
+    a CI step, nohup) inherits SIGINT *ignored*, and Python then keeps it ignored: the Ctrl-C
+    tests (tests/support/shell.py ``interrupt_when``) would send a signal nobody hears and wait
+    for their cells to time out.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -174,6 +177,23 @@ class TestInterrupt:
         assert sent.is_set()
         job = magics.session.last_run.job
         assert alice.status(job.exec_id, task_id=job.task_id) is JobStatus.CANCELLED
+
+    def test_a_suite_started_in_the_background_still_hears_ctrl_c(self) -> None:
+        """``cmd &`` in a script (a CI step, a loop of runs) starts pytest with SIGINT ignored;
+        the Ctrl-C test above still passes there instead of waiting out its timeout."""
+        root = Path(__file__).resolve().parents[2]
+        test = f"{Path(__file__).relative_to(root)}::TestInterrupt::test_sigint_kills_the_job"
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", test]
+        # bash without job control: the background command's SIGINT is ignored
+        proc = subprocess.run(
+            ["bash", "-c", '"$@" & wait $!', "bash", *command, "--timeout", "60"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        assert "1 passed" in proc.stdout
 
 
 class TestBackground:
