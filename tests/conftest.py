@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,8 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     tests (tests/support/shell.py ``interrupt_when``) would send a signal nobody hears and wait
     for their cells to time out.
     """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
